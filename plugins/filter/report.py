@@ -1,0 +1,27 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filters that build the fleet report from host variables."""
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping, Sequence
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.report import fleet_report, report_markdown
+
+
+def _fleet_report(hosts: Sequence[str], hostvars: Mapping[str, Any], generated: str = "") -> Dict[str, Any]:
+    if isinstance(hosts, str) or not isinstance(hosts, Sequence):
+        raise AnsibleFilterError("fleet_report expects a list of host names, e.g. ansible_play_hosts_all")
+    return fleet_report(list(hosts), hostvars, generated)
+
+
+def _report_markdown(report: Mapping[str, Any]) -> str:
+    if not isinstance(report, Mapping) or "hosts" not in report:
+        raise AnsibleFilterError("report_markdown expects the dict made by fortidiag.ipsec.fleet_report")
+    return report_markdown(report)
+
+
+class FilterModule:
+    def filters(self) -> Dict[str, Any]:
+        return {"fleet_report": _fleet_report, "report_markdown": _report_markdown}

@@ -1,0 +1,143 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vpn_facts
+short_description: Gather the IPsec VPN state of a FortiGate as structured facts
+description:
+  - Runs FortiOS monitor commands over the persistent C(fortidiag.ipsec.fortios) connection and
+    returns them parsed under C(ansible_facts.fortios_ipsec), in the field names of the
+    collection's parsed-facts contract.
+  - All requested subsets are gathered in one batch, with one context switch per VDOM.
+  - Read-only; runs the same in check mode.
+version_added: 0.1.0
+author: fortidiag maintainers
+options:
+  gather_subset:
+    description:
+      - What to gather. C(tunnel_summary) runs C(get vpn ipsec tunnel summary),
+        C(tunnel_list) runs C(diagnose vpn tunnel list), C(ike_gateways) runs
+        C(diagnose vpn ike gateway list). C(all) gathers everything.
+      - Prefix a subset with C(!) to exclude it, for example C([all, "!ike_gateways"]).
+    type: list
+    elements: str
+    default: [all]
+  tunnels:
+    description:
+      - Phase 1 names to limit the facts to. Dial-up instances (C(NAME_0)) follow their parent.
+      - Default is every tunnel.
+    type: list
+    elements: str
+    default: []
+  vdom:
+    description:
+      - VDOM or VDOMs to gather from on a multi-VDOM FortiGate. Default C(root).
+      - Ignored on a FortiGate without VDOMs. A VDOM-scoped admin may name only its own VDOM.
+    type: list
+    elements: str
+  include_keys:
+    description:
+      - Return live IPsec and IKE key material instead of C(<redacted>). Keys then reach
+        facts, logs and reports, so use it only when you need them.
+    type: bool
+    default: false
+notes:
+  - Needs C(ansible_connection=fortidiag.ipsec.fortios).
+  - Supports check mode.
+"""
+
+EXAMPLES = r"""
+- name: Gather every IPsec fact
+  fortidiag.ipsec.vpn_facts:
+
+- name: Only the summary and the tunnel list of two tunnels in two VDOMs
+  fortidiag.ipsec.vpn_facts:
+    gather_subset: [tunnel_summary, tunnel_list]
+    tunnels: [to-branch1, dialup-hub]
+    vdom: [root, customer-a]
+
+- name: Show which selectors are down
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.fortios_ipsec.tunnel_summary.tunnels | selectattr('selectors_up', 'lt', 1) | map(attribute='name') }}"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts under the C(fortios_ipsec) key.
+  returned: always
+  type: dict
+  contains:
+    fortios_ipsec:
+      description: The gathered subsets, plus C(device) and C(vdoms).
+      type: dict
+      returned: always
+      contains:
+        device:
+          description: What the login learned (hostname, version, model, serial, vdom_mode, ha_mode, admin_vdom).
+          type: dict
+          returned: always
+          sample: {"hostname": "HQ-FW1", "version": "7.2.8", "vdom_mode": "disable"}
+        vdoms:
+          description: The VDOMs gathered from (null on a device without VDOMs).
+          type: list
+          elements: str
+          returned: always
+        tunnel_summary:
+          description: C(get vpn ipsec tunnel summary) as C(tunnels) (name, remote_ip, remote_port, selectors_total, selectors_up, rx/tx packets and errors) and C(unparsed).
+          type: dict
+          returned: when gathered
+        tunnel_list:
+          description: C(diagnose vpn tunnel list) as C(tunnels) (with proxyids, SAs, counters, npu flags) and C(unparsed). Keys read C(<redacted>) unless O(include_keys).
+          type: dict
+          returned: when gathered
+        ike_gateways:
+          description: C(diagnose vpn ike gateway list) as C(gateways) (with IKE SAs) and C(unparsed).
+          type: dict
+          returned: when gathered
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.client import FortiOSClient, FortiOSClientError
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.facts import (
+    FactsError,
+    build_facts,
+    plan_commands,
+    resolve_subsets,
+)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            gather_subset=dict(type="list", elements="str", default=["all"]),
+            tunnels=dict(type="list", elements="str", default=[]),
+            vdom=dict(type="list", elements="str"),
+            include_keys=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        subsets = resolve_subsets(module.params["gather_subset"])
+    except FactsError as exc:
+        module.fail_json(msg=str(exc))
+    client = FortiOSClient(module)
+    try:
+        device = client.device_info()
+        vdoms = (module.params["vdom"] or [device.get("admin_vdom") or "root"]) if device.get("multi_vdom") else [None]
+        plan = plan_commands(subsets, vdoms, module.params["tunnels"])
+        outputs = client.run_commands([{"command": p["command"], "vdom": p["vdom"]} for p in plan])
+    except FortiOSClientError as exc:
+        module.fail_json(msg=str(exc))
+    results = [dict(p, output=o["output"]) for p, o in zip(plan, outputs)]
+    facts = build_facts(subsets, results, module.params["tunnels"], module.params["include_keys"])
+    facts["device"] = {k: device.get(k) for k in ("hostname", "version", "build", "model", "serial",
+                                                   "vdom_mode", "ha_mode", "admin_vdom")}
+    facts["vdoms"] = [v for v in vdoms if v] or None
+    module.exit_json(changed=False, ansible_facts={"fortios_ipsec": facts})
+
+
+if __name__ == "__main__":
+    main()

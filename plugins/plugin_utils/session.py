@@ -1,0 +1,386 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One FortiOS SSH CLI session on top of netmiko, used by the persistent connection.
+
+netmiko opens the transport, logs in, accepts a post-login disclaimer and finds the prompt.
+Everything after that is ours: netmiko's fortinet driver would run three probe commands
+and may write `config system console` / `set output standard` on every login (a
+configuration change on a production firewall). By default we answer `--More--` in band
+instead, so a login never writes configuration.
+"""
+from __future__ import annotations
+
+import re
+import select
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.fortios_cli import (
+    DEBUG_CLEANUP_COMMANDS,
+    MORE_RE,
+    FortiOSCLIError,
+    arms_debug,
+    clean_output,
+    context_transition,
+    find_cli_error,
+    hostname_from_prompt,
+    prompt_contexts,
+    prompt_regex,
+)
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.system_status import (
+    parse_system_status,
+)
+
+try:
+    import paramiko
+    from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
+    from netmiko.fortinet.fortinet_ssh import FortinetSSH
+    HAS_NETMIKO = True
+    NETMIKO_IMPORT_ERROR: Optional[Exception] = None
+except ImportError as exc:  # pragma: no cover - reported as a clear error at connect
+    FortinetSSH = object  # type: ignore[assignment,misc]
+    HAS_NETMIKO = False
+    NETMIKO_IMPORT_ERROR = exc
+
+# paramiko 5 dropped SHA-1 key exchange; netmiko's fortinet driver restricts the client to
+# its four legacy algorithms, leaving only group-exchange-sha256. FortiOS 7.x also offers
+# curve25519/ECDH, so we disable only what is weak instead of restricting to the old set.
+WEAK_KEX = ["diffie-hellman-group1-sha1", "diffie-hellman-group14-sha1", "diffie-hellman-group-exchange-sha1"]
+Context = Tuple[str, ...]
+
+
+class SessionError(Exception):
+    """A one-line, user-facing session failure."""
+
+
+class SessionTimeout(SessionError):
+    """The device did not return to a prompt in time."""
+
+
+@dataclass
+class SessionParams:
+    host: str
+    port: int = 22
+    username: str = ""
+    password: Optional[str] = None
+    private_key_file: Optional[str] = None
+    host_key_checking: bool = True
+    known_hosts_file: Optional[str] = None
+    ssh_timeout: int = 15
+    command_timeout: int = 30
+    console_paging: str = "in_band"
+    label: str = ""
+
+
+@dataclass
+class DeviceInfo:
+    hostname: str = ""
+    version: Optional[str] = None
+    major_minor: Optional[str] = None
+    build: Any = None
+    model: Optional[str] = None
+    serial: Optional[str] = None
+    vdom_mode: Optional[str] = None
+    ha_mode: Optional[str] = None
+    admin_vdom: Optional[str] = None
+    console_output: Optional[str] = None
+    console_changed: bool = False
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> Dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "extra"}
+        data["multi_vdom"] = self.multi_vdom
+        return data
+
+    @property
+    def multi_vdom(self) -> bool:
+        return self.vdom_mode in ("multiple", "split-task", "enable")
+
+
+class _FortiDiagSSH(FortinetSSH):  # type: ignore[misc,valid-type]
+    """netmiko's fortinet driver with its probe commands and console writes removed."""
+
+    def session_preparation(self) -> None:
+        data = self._test_channel_read(pattern=r"to accept|[#$]")
+        if "to accept" in data:
+            # `set post-login-banner enable`: the admin must press `a` to accept.
+            self.write_channel("a\r")
+            self._test_channel_read(pattern=self.prompt_pattern)
+        self.set_base_prompt()
+        self._vdoms = False
+        self._os_version = ""
+        self._original_output_mode = "standard"
+        self._output_mode = "standard"
+
+    def cleanup(self, command: str = "exit") -> None:
+        # netmiko's cleanup would write `set output more`; our session restores itself.
+        try:
+            self.write_channel(command + self.RETURN)
+        except Exception:  # the transport may already be gone
+            pass
+
+
+class FortiOSSession:
+    """A logged-in CLI with context tracking, error detection and debug cleanup."""
+
+    def __init__(self, params: SessionParams, log: Optional[Callable[[str], None]] = None) -> None:
+        self.params = params
+        self._log = log or (lambda message: None)
+        self._net: Any = None
+        self._prompt_re: "Optional[re.Pattern[str]]" = None
+        self._context: Context = ()
+        self._debug_armed = False
+        self.info = DeviceInfo()
+        self.logins = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._net is not None
+
+    def open(self) -> DeviceInfo:
+        if self._net is not None:
+            return self.info
+        if not HAS_NETMIKO:
+            raise SessionError("netmiko is not installed for %s: %s" % (self._label(), NETMIKO_IMPORT_ERROR))
+        self._net = self._login()
+        self.logins += 1
+        try:
+            self._prepare()
+        except Exception:
+            self._drop()
+            raise
+        return self.info
+
+    def close(self) -> None:
+        """Undo what the session changed, then log out. Never raises."""
+        if self._net is None:
+            return
+        try:
+            if self._debug_armed:
+                self._cleanup_debug()
+            if self.info.console_changed:
+                self._run_in(("global",) if self.info.multi_vdom else (), [
+                    "config system console", "set output more", "end"])
+            if self._context:
+                self._exec("end")
+        except Exception as exc:  # closing must not hide the task result
+            self._log("cleanup on close failed for %s: %s" % (self._label(), exc))
+        finally:
+            try:
+                self._net.disconnect()
+            except Exception:
+                pass
+            self._drop()
+
+    # -- RPC operations --------------------------------------------------------------
+    def run(self, command: str, vdom: Optional[str] = None, scope: Optional[str] = None,
+            check_errors: bool = True) -> str:
+        """Run one command in a VDOM (or `global`) context and return its clean output."""
+        self.open()
+        self._enter(self._target_context(vdom, scope))
+        if arms_debug(command):
+            self._debug_armed = True
+        output = self._exec(command)
+        if check_errors:
+            error = find_cli_error(output)
+            if error:
+                raise FortiOSCLIError(command, error, output)
+        return output
+
+    def read_for(self, seconds: float, max_bytes: int = 1 << 20) -> str:
+        """Read whatever the device prints for a while (debug streams)."""
+        self.open()
+        chan = self._net.remote_conn
+        deadline = time.monotonic() + seconds
+        chunks: List[str] = []
+        size = 0
+        while size < max_bytes:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            ready, _, _ = select.select([chan], [], [], remaining)
+            if not ready:
+                break
+            data = chan.recv(65536)
+            if not data:
+                self._drop()
+                raise SessionError("%s closed the session while reading" % self._label())
+            text = data.decode("utf-8", "replace")
+            chunks.append(text)
+            size += len(text)
+        return "".join(chunks)
+
+    def send_control(self, char: str) -> str:
+        """Send Ctrl-<char> (e.g. `c` to stop a sniffer) and read back to the prompt."""
+        self.open()
+        if len(char) != 1 or not char.isalpha():
+            raise SessionError("send_control takes one letter, e.g. 'c' for Ctrl-C")
+        self._net.remote_conn.send(chr(ord(char.lower()) - 96))
+        return self._read_to_prompt("^" + char.upper())
+
+    # -- internals -------------------------------------------------------------------
+    def _label(self) -> str:
+        return self.params.label or "%s:%s" % (self.params.host, self.params.port)
+
+    def _drop(self) -> None:
+        self._net = None
+        self._context = ()
+
+    def _login(self) -> Any:
+        p = self.params
+        kwargs: Dict[str, Any] = dict(
+            device_type="fortinet", host=p.host, port=p.port, username=p.username,
+            password=p.password or "", conn_timeout=p.ssh_timeout, auth_timeout=p.ssh_timeout,
+            banner_timeout=p.ssh_timeout, fast_cli=True, allow_agent=False,
+            disabled_algorithms={"kex": WEAK_KEX},
+            ssh_strict=p.host_key_checking, system_host_keys=False,
+            alt_host_keys=bool(p.known_hosts_file), alt_key_file=p.known_hosts_file or "",
+        )
+        if p.private_key_file:
+            kwargs.update(use_keys=True, key_file=p.private_key_file)
+        try:
+            return _FortiDiagSSH(**kwargs)
+        except NetmikoAuthenticationException:
+            raise SessionError("%s: authentication failed for user '%s'; check ansible_user and "
+                               "ansible_password (or the key file)" % (self._label(), p.username))
+        except NetmikoTimeoutException as exc:
+            raise SessionError("%s: cannot connect: %s" % (self._label(), _first_line(exc)))
+        except paramiko.ssh_exception.SSHException as exc:
+            text = _first_line(exc)
+            if "known_hosts" in text or "host key" in text.lower():
+                raise SessionError(
+                    "%s: host key not trusted (%s); add it to %s (ssh-keyscan -p %s %s >> %s) or set "
+                    "ansible_host_key_checking=false" % (
+                        self._label(), text, p.known_hosts_file or "~/.ssh/known_hosts", p.port,
+                        p.host, p.known_hosts_file or "~/.ssh/known_hosts"))
+            raise SessionError("%s: SSH failure: %s" % (self._label(), text))
+        except (OSError, EOFError, ValueError) as exc:
+            raise SessionError("%s: cannot connect: %s" % (self._label(), _first_line(exc) or type(exc).__name__))
+
+    def _prepare(self) -> None:
+        # netmiko's set_base_prompt already read the prompt: no extra round trip.
+        prompt = (self._net.base_prompt or "").strip() + " #"
+        hostname = hostname_from_prompt(prompt)
+        self._prompt_re = prompt_regex(hostname)
+        self.info = DeviceInfo(hostname=hostname)
+        contexts = [c for c in prompt_contexts(prompt) if c not in ("Primary", "Secondary", "Master", "Slave")]
+        status = parse_system_status(self._exec("get system status"))
+        for key in ("version", "major_minor", "build", "model", "serial", "vdom_mode", "ha_mode"):
+            setattr(self.info, key, status.get(key))
+        if self.info.multi_vdom and contexts:
+            # A VDOM-scoped admin lands inside its VDOM and cannot leave it.
+            self.info.admin_vdom = contexts[-1]
+        if self.params.console_paging == "configure":
+            self._configure_console()
+
+    def _configure_console(self) -> None:
+        """Opt-in: set the console to `standard` for this session and restore it on close."""
+        if self.info.admin_vdom:
+            return  # no global rights: stay with in-band paging
+        scope: Context = ("global",) if self.info.multi_vdom else ()
+        v6 = (self.info.major_minor or "7").startswith(("5.", "6."))
+        query = "show full-configuration system console" if v6 else "get system console"
+        output = self._run_in(scope, [query])[0]
+        match = re.search(r"(?:set output|output\s*:)\s*(\S+)", output)
+        self.info.console_output = match.group(1) if match else None
+        if self.info.console_output == "more":
+            self._run_in(scope, ["config system console", "set output standard", "end"])
+            self.info.console_changed = True
+
+    def _run_in(self, context: Context, commands: List[str]) -> List[str]:
+        self._enter(context)
+        outputs = []
+        for command in commands:
+            output = self._exec(command)
+            error = find_cli_error(output)
+            if error:
+                raise FortiOSCLIError(command, error, output)
+            outputs.append(output)
+        return outputs
+
+    def _target_context(self, vdom: Optional[str], scope: Optional[str]) -> Context:
+        if scope == "global":
+            if self.info.admin_vdom:
+                raise SessionError("%s: admin '%s' is scoped to VDOM %s and cannot run global commands" % (
+                    self._label(), self.params.username, self.info.admin_vdom))
+            return ("global",) if self.info.multi_vdom else ()
+        if not self.info.multi_vdom:
+            if vdom not in (None, "", "root"):
+                raise SessionError("%s: VDOMs are not enabled, cannot use vdom '%s'" % (self._label(), vdom))
+            return ()
+        if self.info.admin_vdom:
+            if vdom not in (None, "", self.info.admin_vdom):
+                raise SessionError("%s: admin '%s' is scoped to VDOM %s, not %s" % (
+                    self._label(), self.params.username, self.info.admin_vdom, vdom))
+            return ()
+        return ("vdom", vdom or "root")
+
+    def _enter(self, target: Context) -> None:
+        for command in context_transition(self._context, target):
+            output = self._exec(command)
+            error = find_cli_error(output)
+            if error:
+                # The CLI may be half-way (e.g. inside `config vdom`): go back to the top.
+                self._exec("end")
+                self._context = ()
+                where = target[1] if len(target) > 1 else target[0]
+                raise SessionError("%s: cannot enter %s context (%s: %s)" % (self._label(), where, command, error))
+        self._context = target
+
+    def _cleanup_debug(self) -> None:
+        self._enter(())
+        for command in DEBUG_CLEANUP_COMMANDS:
+            self._exec(command)
+        self._debug_armed = False
+
+    def _exec(self, command: str) -> str:
+        self._log("fortios send: %s" % command)
+        try:
+            self._net.remote_conn.send(command + "\n")
+        except (OSError, EOFError, socket.error) as exc:
+            self._drop()
+            raise SessionError("%s: session lost while sending '%s': %s" % (self._label(), command, exc))
+        return clean_output(self._read_to_prompt(command), command, self._prompt_re)
+
+    def _read_to_prompt(self, command: str) -> str:
+        chan = self._net.remote_conn
+        timeout = float(self.params.command_timeout)
+        deadline = time.monotonic() + timeout
+        buf = ""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._abandon()
+                raise SessionTimeout("%s: no prompt within %ss after '%s'" % (self._label(), int(timeout), command))
+            ready, _, _ = select.select([chan], [], [], min(remaining, 1.0))
+            if not ready:
+                continue
+            data = chan.recv(65536)
+            if not data:
+                self._drop()
+                raise SessionError("%s: the device closed the session during '%s'" % (self._label(), command))
+            buf += data.decode("utf-8", "replace")
+            tail = buf[-256:]
+            if MORE_RE.search(tail):
+                chan.send(" ")  # `output more`: ask for the next page
+                continue
+            if self._prompt_re is not None and self._prompt_re.search(tail):
+                return buf
+
+    def _abandon(self) -> None:
+        """After a timeout the CLI state is unknown: drop the session, the next call reconnects."""
+        try:
+            self._net.remote_conn.send("\x03")
+            self._net.disconnect()
+        except Exception:
+            pass
+        self._drop()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

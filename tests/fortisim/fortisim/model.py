@@ -1,0 +1,252 @@
+"""The lab's state model: devices, VDOMs, admins and the tunnels each device sees.
+
+``lab.py`` builds these objects from YAML; ``negotiate.py`` decides which
+tunnels come up; renderers only read them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Optional
+
+from fortisim.versions import Release
+
+IPv4 = ipaddress.IPv4Address
+Net = ipaddress.IPv4Network
+
+# Fault vocabulary. The first group is what two lab ends can disagree on; the
+# rest can only be declared on an external peer.
+NEGOTIATED_FAULTS: tuple[str, ...] = (
+    "ike_version_mismatch",
+    "ike_mode_mismatch",
+    "phase1_proposal_mismatch",
+    "psk_mismatch",
+    "peer_id_mismatch",
+    "selector_mismatch",
+    "phase2_proposal_mismatch",
+)
+EXTERNAL_FAULTS: tuple[str, ...] = NEGOTIATED_FAULTS + (
+    "peer_unreachable",
+    "dpd_timeout",
+    "negotiation_failure",
+)
+# Faults after which phase 1 is still established (only the child SAs failed).
+PHASE2_FAULTS: frozenset[str] = frozenset({"selector_mismatch", "phase2_proposal_mismatch"})
+
+
+@dataclass
+class Phase1:
+    """phase1-interface settings of one end (keys mirror FortiOS, dashes -> underscores)."""
+
+    ike_version: int = 2
+    mode: str = "main"
+    proposal: list[str] = field(default_factory=lambda: ["aes256-sha256"])
+    dhgrp: list[int] = field(default_factory=lambda: [14])
+    psksecret: str = "fortisim-psk"
+    peerid: Optional[str] = None
+    localid: Optional[str] = None
+    dpd: str = "on-demand"
+    nattraversal: str = "enable"
+    keylife: int = 86400
+    net_device: str = "disable"
+    type: str = "static"
+    add_route: str = "enable"
+    npu_offload: str = "enable"
+
+
+@dataclass
+class Phase2:
+    """One phase2-interface (one selector pair) of an end."""
+
+    name: str
+    src_subnet: Net
+    dst_subnet: Net
+    proposal: list[str] = field(default_factory=lambda: ["aes256-sha256"])
+    pfs: str = "enable"
+    dhgrp: list[int] = field(default_factory=lambda: [14])
+    keylifeseconds: int = 43200
+    auto_negotiate: str = "disable"
+
+
+@dataclass
+class Interface:
+    name: str
+    ip: IPv4
+    prefixlen: int
+    ifindex: int
+
+
+@dataclass
+class Admin:
+    username: str
+    password: str
+    vdom: Optional[str] = None  # None: a global (super_admin) account
+
+    @property
+    def vdom_scoped(self) -> bool:
+        return self.vdom is not None
+
+
+@dataclass
+class LabEnd:
+    """One end of a tunnel as written in the lab (a lab device or an external peer)."""
+
+    label: str  # where it came from, e.g. "tunnels[2].a", for error messages
+    device: Optional[str] = None
+    vdom: str = "root"
+    name: str = ""
+    interface: str = "port1"
+    local_gw: Optional[IPv4] = None
+    phase1: Phase1 = field(default_factory=Phase1)
+    phase2: list[Phase2] = field(default_factory=list)
+    external: Optional[IPv4] = None
+    state: Optional[str] = None  # external peers only: up|down
+    fault: Optional[str] = None  # external peers only
+    behind_nat: bool = False
+    nat_port: Optional[int] = None
+
+    @property
+    def is_external(self) -> bool:
+        return self.external is not None
+
+
+@dataclass
+class StaticTunnelSpec:
+    name: str
+    a: LabEnd
+    b: LabEnd
+
+
+@dataclass
+class DialupSpec:
+    name: str
+    hub: LabEnd
+    spokes: list[LabEnd]
+
+
+@dataclass
+class Selector:
+    """A phase 2 selector as one device sees it."""
+
+    name: str
+    src: Net
+    dst: Net
+    settings: Phase2
+    up: bool = False
+    proposal: Optional[str] = None  # the negotiated one, when up
+    dhgrp: Optional[int] = None
+
+
+@dataclass
+class TunnelView:
+    """A phase1-interface (or dial-up instance) on one device, with its derived state."""
+
+    name: str
+    vdom: str
+    kind: str  # static | dialup | dial_inst
+    interface: Interface
+    local_gw: str
+    remote_gw: str
+    phase1: Phase1
+    selectors: list[Selector] = field(default_factory=list)
+    phase1_up: bool = False
+    fault: Optional[str] = None
+    initiator: bool = True
+    # ``link`` is shared by both ends of one tunnel and ``side`` names this end, so
+    # SPIs/keys/counters of one direction are derived identically on both devices.
+    link: str = ""
+    side: str = "a"
+    ike_proposal: Optional[str] = None
+    ike_dhgrp: Optional[int] = None
+    nat: bool = False
+    nat_keepalive: bool = False  # this end sits behind the NAT and sends keepalives
+    local_port: int = 500
+    remote_port: int = 500
+    connecting: bool = False  # IKE retransmitting without an answer
+    parent: Optional[str] = None
+    index: Optional[int] = None
+    child_num: int = 0
+    serial: int = 0
+    peer_label: str = ""
+
+    @property
+    def state(self) -> str:
+        if self.kind == "dialup":
+            return "up" if self.child_num else "down"
+        ok = self.phase1_up and bool(self.selectors) and all(s.up for s in self.selectors)
+        return "up" if ok else "down"
+
+    @property
+    def npu(self) -> bool:
+        return self.phase1.npu_offload == "enable"
+
+
+@dataclass
+class TunnelResult:
+    """Ground truth for one negotiation (used by tests, never printed by the device)."""
+
+    name: str
+    kind: str  # static | dialup
+    ends: tuple[str, str]
+    state: str
+    fault: Optional[str]
+
+
+@dataclass
+class Device:
+    hostname: str
+    model: str
+    release: Release
+    serial: str
+    vdom_mode: str = "disable"
+    vdoms: list[str] = field(default_factory=lambda: ["root"])
+    console_output: str = "standard"
+    admins: list[Admin] = field(default_factory=list)
+    disclaimer: Optional[str] = None
+    latency_ms: int = 0
+    ha_mode: str = "standalone"
+    interfaces: dict[str, Interface] = field(default_factory=dict)
+    tunnels: dict[str, list[TunnelView]] = field(default_factory=dict)
+
+    @property
+    def multi_vdom(self) -> bool:
+        return self.vdom_mode == "multiple"
+
+    @property
+    def primary_admin(self) -> Admin:
+        return self.admins[0]
+
+    def vdom_index(self, vdom: str) -> int:
+        """Kernel VDOM index as printed (``vd: root/0``).
+
+        Non-root VDOMs start at 3 because indices 1 and 2 belong to hidden system
+        VDOMs on real boxes; clients must not assume they are contiguous.
+        """
+        if vdom == "root":
+            return 0
+        others = [v for v in self.vdoms if v != "root"]
+        return 3 + others.index(vdom)
+
+    def authenticate(self, username: str, password: str) -> Optional[Admin]:
+        for admin in self.admins:
+            if admin.username == username and admin.password == password:
+                return admin
+        return None
+
+    def views(self, vdom: str) -> list[TunnelView]:
+        return self.tunnels.setdefault(vdom, [])
+
+
+@dataclass
+class Lab:
+    devices: dict[str, Device]
+    static_tunnels: list[StaticTunnelSpec] = field(default_factory=list)
+    dialups: list[DialupSpec] = field(default_factory=list)
+    results: list[TunnelResult] = field(default_factory=list)
+
+    def result(self, name: str) -> TunnelResult:
+        for res in self.results:
+            if res.name == name:
+                return res
+        raise KeyError(name)
