@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`make demo`: start the simulated lab, run the troubleshooting playbook, show the report."""
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fortidiag maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ description:
   - Host keys are checked by default against O(known_hosts_file).
   - When the session closes (play end, C(meta reset_connection), idle timeout) any debug
     that was switched on through it is switched off and reset.
-author: fortidiag maintainers
+author: fortidiag maintainers (@fortidiag)
 version_added: 0.1.0
 requirements:
   - netmiko >= 4.8 and paramiko >= 4 on the controller (the Python that runs ansible-playbook)

@@ -1,5 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fortidiag maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ description:
   - All requested subsets are gathered in one batch, with one context switch per VDOM.
   - Read-only; runs the same in check mode.
 version_added: 0.1.0
-author: fortidiag maintainers
+author: fortidiag maintainers (@fortidiag)
 options:
   gather_subset:
     description:
@@ -85,11 +87,15 @@ ansible_facts:
           elements: str
           returned: always
         tunnel_summary:
-          description: C(get vpn ipsec tunnel summary) as C(tunnels) (name, remote_ip, remote_port, selectors_total, selectors_up, rx/tx packets and errors) and C(unparsed).
+          description:
+            - C(get vpn ipsec tunnel summary) as C(tunnels) (name, remote_ip, remote_port, selectors_total,
+              selectors_up, rx/tx packets and errors) and C(unparsed).
           type: dict
           returned: when gathered
         tunnel_list:
-          description: C(diagnose vpn tunnel list) as C(tunnels) (with proxyids, SAs, counters, npu flags) and C(unparsed). Keys read C(<redacted>) unless O(include_keys).
+          description:
+            - C(diagnose vpn tunnel list) as C(tunnels) (with proxyids, SAs, counters, npu flags) and C(unparsed).
+            - Keys read C(<redacted>) unless O(include_keys).
           type: dict
           returned: when gathered
         ike_gateways:
@@ -133,8 +139,8 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     results = [dict(p, output=o["output"]) for p, o in zip(plan, outputs)]
     facts = build_facts(subsets, results, module.params["tunnels"], module.params["include_keys"])
-    facts["device"] = {k: device.get(k) for k in ("hostname", "version", "build", "model", "serial",
-                                                   "vdom_mode", "ha_mode", "admin_vdom")}
+    device_keys = ("hostname", "version", "build", "model", "serial", "vdom_mode", "ha_mode", "admin_vdom")
+    facts["device"] = {k: device.get(k) for k in device_keys}
     facts["vdoms"] = [v for v in vdoms if v] or None
     module.exit_json(changed=False, ansible_facts={"fortios_ipsec": facts})
 

@@ -1,4 +1,6 @@
 # -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fortidiag maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """One FortiOS SSH CLI session on top of netmiko, used by the persistent connection.
 
@@ -201,7 +203,7 @@ class FortiOSSession:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            ready, _, _ = select.select([chan], [], [], remaining)
+            ready, _unused_w, _unused_x = select.select([chan], [], [], remaining)
             if not ready:
                 break
             data = chan.recv(65536)
@@ -355,7 +357,7 @@ class FortiOSSession:
             if remaining <= 0:
                 self._abandon()
                 raise SessionTimeout("%s: no prompt within %ss after '%s'" % (self._label(), int(timeout), command))
-            ready, _, _ = select.select([chan], [], [], min(remaining, 1.0))
+            ready, _unused_w, _unused_x = select.select([chan], [], [], min(remaining, 1.0))
             if not ready:
                 continue
             data = chan.recv(65536)

@@ -30,6 +30,11 @@ _REDACT_KEY_COLON_RE = re.compile(r"(\b(?:key|SK_e[ir]|SK_a[ir]|SK_d|SK_p[ir])\s
 _REDACT_DETAIL_RE = re.compile(r"(\b(?:enc|auth):\s*\S+\s+)[0-9A-Fa-f][0-9A-Fa-f\-]{7,}")
 _REDACT_ENC_RE = re.compile(r"(\bENC\s+)\S+")
 _BARE_HEX_LINE_RE = re.compile(r"^\s*[0-9A-Fa-f]{16,}(?:[\-\s][0-9A-Fa-f]+)*\s*$")
+# A stray piece of key material (e.g. output cut mid-line): any standalone hex run of
+# 8+ digits with a letter in it, or of 16+ digits. Counters stay readable.
+_HEX_RUN_RE = re.compile(
+    r"(?<![0-9A-Za-z])(?:(?=[0-9]*[A-Fa-f])[0-9A-Fa-f]{8,}|[0-9A-Fa-f]{16,})(?![0-9A-Za-z])")
+_SECRET_NAME_RE = re.compile(r"(?:^|_)(?:key|keys|secret|psk|password|passwd|sk_[a-z]+)(?:_|$)|^sk_")
 
 
 def to_text(data: Any) -> str:
@@ -113,7 +118,15 @@ def redact_text(line: str) -> str:
     line = _REDACT_KEY_COLON_RE.sub(r"\g<1>" + REDACTED, line)
     line = _REDACT_DETAIL_RE.sub(r"\g<1>" + REDACTED, line)
     line = _REDACT_ENC_RE.sub(r"\g<1>" + REDACTED, line)
-    return line
+    return _HEX_RUN_RE.sub(REDACTED, line)
+
+
+def redact_field(name: str, value: str) -> Optional[str]:
+    """A free-form `name: value` pair: whole value hidden when the name says secret."""
+    text = value.strip()
+    if _SECRET_NAME_RE.search(snake_key(name)):
+        return REDACTED if text else None
+    return redact_text(text)
 
 
 def is_hex(value: str) -> bool:
@@ -164,7 +177,7 @@ def normalize_address(address: str) -> str:
     address = address.strip()
     try:
         if "-" in address:
-            start_text, _, end_text = address.partition("-")
+            start_text, dummy, end_text = address.partition("-")
             start = ipaddress.ip_address(start_text.strip())
             end = ipaddress.ip_address(end_text.strip())
             networks = list(ipaddress.summarize_address_range(start, end))

@@ -28,11 +28,13 @@ from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.common imp
 # "list all instance of tunnel X in vd 0" (dialup-list).
 _HEADER_RE = re.compile(r"^list\b.*\bin vd (\d+)\s*$")
 _SEPARATOR_RE = re.compile(r"^-{3,}$")
-_PKTS_RE = re.compile(r"^dec:pkts/bytes=(\d+)/(\d+),?\s*enc:pkts/bytes=(\d+)/(\d+)")
+_PKTS_RE = re.compile(r"^dec:pkts/bytes=(\d+)/(\d+),?\s*enc:pkts/bytes=(\d+)/(\d+),?(.*)$")
 
 # npu_flag: 00 both SAs in the kernel, 01 outbound on the NPU, 02 inbound, 03 both;
 # 20 = cipher/HMAC the NPU cannot do (so not offloaded either).
 _OFFLOAD = {"00": "none", "01": "outbound", "02": "inbound", "03": "both", "20": "none"}
+
+_STAT_FIELDS = {"rxp": "rx_packets", "txp": "tx_packets", "rxb": "rx_bytes", "txb": "tx_bytes"}
 
 # Keys whose value is a decimal integer wherever they appear.
 _INT_KEYS = frozenset((
@@ -177,14 +179,14 @@ def _parse_name_line(line: str, vdom_index: Optional[int], include_keys: bool) -
     # Names may contain spaces: the name runs up to " ver=".
     cut = body.find(" ver=")
     if cut < 0:
-        name, _, rest = body.partition(" ")
+        name, dummy, rest = body.partition(" ")
     else:
         name, rest = body[:cut], body[cut + 1:]
     tunnel = _new_tunnel(name.strip(), vdom_index)
     for key, value in split_tokens(rest):
         if value is None:
             if "->" in key:
-                local, _, remote = key.partition("->")
+                local, dummy, remote = key.partition("->")
                 tunnel["local_gateway"], tunnel["local_port"] = split_host_port(local)
                 tunnel["remote_gateway"], tunnel["remote_port"] = split_host_port(remote)
             else:
@@ -247,7 +249,7 @@ def _apply_simple(target: Dict[str, Any], text: str, mapping: Dict[str, str], in
 def _parse_stat(tunnel: Dict[str, Any], text: str) -> bool:
     found = False
     for key, value in split_tokens(text):
-        field = {"rxp": "rx_packets", "txp": "tx_packets", "rxb": "rx_bytes", "txb": "tx_bytes"}.get(key)
+        field = _STAT_FIELDS.get(key)
         if field and value is not None:
             tunnel[field] = to_int(value)
             found = True
@@ -294,7 +296,7 @@ def _parse_proxyid_line(line: str, include_keys: bool) -> Dict[str, Any]:
     body = line[len("proxyid="):]
     cut = body.find(" proto=")
     if cut < 0:
-        name, _, rest = body.partition(" ")
+        name, dummy, rest = body.partition(" ")
     else:
         name, rest = body[:cut], body[cut + 1:]
     proxyid = _new_proxyid(name.strip())
@@ -321,7 +323,7 @@ def _parse_sa_fields(sa: Dict[str, Any], text: str, include_keys: bool) -> None:
         if value is None:
             _store_other(sa, key, None, include_keys)
         elif key == "expire":
-            seconds, _, size = value.partition("/")
+            seconds, dummy, size = value.partition("/")
             sa["expire_seconds"] = to_int(seconds)
             sa["expire_bytes"] = size or None
         elif key in ("options", "type", "seqno", "replaywin_lastseq"):
@@ -339,7 +341,7 @@ def _parse_life(sa: Dict[str, Any], text: str, include_keys: bool) -> None:
         elif key == "bytes" and value is not None:
             sa["life_bytes"] = value
         elif key == "timeout" and value is not None:
-            remaining, _, total = value.partition("/")
+            remaining, dummy, total = value.partition("/")
             sa["lifetime_remaining"] = to_int(remaining)
             sa["lifetime"] = to_int(total)
         else:
@@ -470,6 +472,8 @@ def _handle_proxyid_body(state: _State, line: str, include_keys: bool) -> bool:
     if match:
         sa["dec_packets"], sa["dec_bytes"], sa["enc_packets"], sa["enc_bytes"] = (
             int(match.group(1)), int(match.group(2)), int(match.group(3)), int(match.group(4)))
+        for key, value in split_tokens(match.group(5)):
+            _store_other(sa, key, value, include_keys)
         return True
     if line.startswith("dec:") or line.startswith("enc:"):
         state.direction = sa["inbound"] if line.startswith("dec:") else sa["outbound"]
@@ -535,4 +539,3 @@ def parse_tunnel_list(text: Any, include_keys: bool = False) -> Dict[str, Any]:
     except Exception:
         pass
     return {"tunnels": tunnels, "unparsed": unparsed}
-

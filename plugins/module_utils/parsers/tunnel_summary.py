@@ -22,15 +22,18 @@ _LINE_RE = re.compile(
     r"^'(?P<name>.*)'\s+(?P<endpoint>\S+)\s+"
     r"selectors\(total,up\):\s*(?P<sel_total>\d+)/(?P<sel_up>\d+)\s+"
     r"rx\(pkt,err\):\s*(?P<rx_pkt>\d+)/(?P<rx_err>\d+)\s+"
-    r"tx\(pkt,err\):\s*(?P<tx_pkt>\d+)/(?P<tx_err>\d+)\s*$"
+    r"tx\(pkt,err\):\s*(?P<tx_pkt>\d+)/(?P<tx_err>\d+)(?P<rest>.*)$"
 )
 
 
-def _parse_line(line: str) -> Dict[str, Any]:
+def _parse_line(line: str, include_keys: bool) -> Dict[str, Any]:
     match = _LINE_RE.match(line)
     if not match:
         return {}
     remote_ip, remote_port = split_host_port(match.group("endpoint"))
+    rest = match.group("rest").strip()
+    if rest and not include_keys:
+        rest = redact_text(rest)
     return {
         "name": match.group("name"),
         "vdom": None,  # not printed; callers that know the VDOM fill it
@@ -42,6 +45,8 @@ def _parse_line(line: str) -> Dict[str, Any]:
         "rx_errors": int(match.group("rx_err")),
         "tx_packets": int(match.group("tx_pkt")),
         "tx_errors": int(match.group("tx_err")),
+        # Columns a newer release may append, kept as printed.
+        "other": {"trailing": rest} if rest else {},
     }
 
 
@@ -57,7 +62,7 @@ def parse_tunnel_summary(text: Any, include_keys: bool = False) -> Dict[str, Any
         for raw in clean_lines(text):
             line = raw.strip()
             try:
-                tunnel = _parse_line(line)
+                tunnel = _parse_line(line, include_keys)
             except Exception:
                 tunnel = {}
             if tunnel:

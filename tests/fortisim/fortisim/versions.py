@@ -62,7 +62,7 @@ class Release:
         pinned = _PINNED.get((self.major, self.minor, self.patch))
         if pinned:
             return pinned[0]
-        base, _, step = _TRAIN_BUILDS[self.train]
+        base, step = _TRAIN_BUILDS[self.train][0], _TRAIN_BUILDS[self.train][2]
         return base + step * self.patch
 
     @property
@@ -71,7 +71,7 @@ class Release:
         pinned = _PINNED.get((self.major, self.minor, self.patch))
         if pinned:
             return pinned[1]
-        _, base_date, _ = _TRAIN_BUILDS[self.train]
+        base_date = _TRAIN_BUILDS[self.train][1]
         return (base_date + _dt.timedelta(days=71 * self.patch)).strftime("%y%m%d")
 
     @property

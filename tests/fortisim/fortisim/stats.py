@@ -1,0 +1,65 @@
+"""Per-device counters, mirrored to a JSON file that tests and demos can read.
+
+The file is rewritten atomically (temp file + rename) so a reader never sees a
+half-written document, and at most every ``DEBOUNCE`` seconds so a burst of
+commands from 200 sessions does not turn into 200 writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+DEBOUNCE = 0.2
+
+
+@dataclass
+class DeviceStats:
+    logins: int = 0
+    failed_logins: int = 0
+    commands: int = 0
+    config_writes: int = 0
+    debug_enabled: bool = False  # placeholders until the debug commands exist
+    debug_filters: dict[str, Any] = field(default_factory=dict)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class StatsBook:
+    def __init__(self, hostnames: list[str], path: Optional[Path] = None) -> None:
+        self.devices: dict[str, DeviceStats] = {h: DeviceStats() for h in hostnames}
+        self.path = path
+        self._handle: Optional[asyncio.TimerHandle] = None
+        self._last_write = 0.0
+
+    def bump(self, host: str, counter: str, amount: int = 1) -> None:
+        stats = self.devices[host]
+        setattr(stats, counter, getattr(stats, counter) + amount)
+        self._changed()
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        return {host: asdict(stats) for host, stats in self.devices.items()}
+
+    def write_now(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        if self.path is None:
+            return
+        atomic_write_text(self.path, json.dumps(self.snapshot(), indent=2, sort_keys=True) + "\n")
+        self._last_write = time.monotonic()
+
+    def _changed(self) -> None:
+        if self.path is None or self._handle is not None:
+            return  # a write is already scheduled and will include this change
+        delay = max(0.0, self._last_write + DEBOUNCE - time.monotonic())
+        self._handle = asyncio.get_running_loop().call_later(delay, self.write_now)
