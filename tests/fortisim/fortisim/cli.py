@@ -15,7 +15,7 @@ from fortisim.clock import Clock
 from fortisim.lab import LabError, load_lab
 from fortisim.model import Lab
 from fortisim.server import Sessions, start_device, stop_all
-from fortisim.stats import StatsBook
+from fortisim.stats import StatsBook, atomic_write_text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,7 +57,7 @@ async def serve(lab: Lab, inventory_path: Path, stats_path: Optional[Path], host
             acceptors.append(acceptor)
             ports[device.hostname] = acceptor.sockets[0].getsockname()[1]
         known_hosts = inventory.sibling(inventory_path, ".known_hosts")
-        inventory.atomic_write_text(known_hosts, inventory.known_hosts_text(host, ports, key))
+        atomic_write_text(known_hosts, inventory.known_hosts_text(host, ports, key))
         # The inventory goes last: its appearance tells callers that every device is up.
         inventory.write_inventory(inventory_path, inventory.inventory_data(devices, ports, host, known_hosts))
         print(f"fortisim: {len(devices)} devices listening on {host}; inventory {inventory_path}",

@@ -12,9 +12,6 @@ import yaml
 from fortisim.model import Device
 from fortisim.stats import atomic_write_text
 
-__all__ = ["atomic_write_text", "inventory_data", "known_hosts_text", "load_or_create_host_key",
-           "sibling", "write_inventory"]
-
 
 def sibling(inventory: Path, suffix: str) -> Path:
     """``/x/lab.yml`` + ``.known_hosts`` -> ``/x/lab.known_hosts``."""

@@ -95,7 +95,7 @@ class Shell:
         self.closed = False
         if admin.vdom_scoped:
             # A VDOM admin lands in its VDOM and can never leave it.
-            self.ctx = Context("vdom", admin.vdom if device.multi_vdom else None, admin.vdom)
+            self.ctx = Context("vdom", admin.vdom, admin.vdom)
         else:
             self.ctx = Context("top")
 

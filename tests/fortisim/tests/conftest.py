@@ -1,83 +1,11 @@
-"""Shared helpers for the simulator's own tests."""
+"""pytest setup for the simulator's own tests; shared helpers live in sim_helpers.py."""
 
 from __future__ import annotations
 
-import asyncio
-import copy
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Any, Optional
-
-import pytest
 
 if importlib.util.find_spec("fortisim") is None:
     # Not installed (`pip install -e tests/fortisim`): use the checkout's copy.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from fortisim.clock import Clock
-from fortisim.lab import parse_lab
-from fortisim.model import Admin, Device, Lab
-from fortisim.shell import Shell
-from fortisim.stats import StatsBook
-
-DEMO_LAB = Path(__file__).resolve().parents[1] / "labs" / "demo.yml"
-
-# Two agreeing lab ends; tests mutate a deep copy to provoke one fault at a time.
-PAIR: dict[str, Any] = {
-    "devices": [
-        {"hostname": "A", "version": "7.2.10", "interfaces": {"port1": "198.51.100.1/24"}},
-        {"hostname": "B", "version": "7.4.7", "interfaces": {"wan1": "198.51.100.2/24"}},
-    ],
-    "tunnels": [{
-        "name": "vpn",
-        "phase1": {"ike_version": 2, "proposal": ["aes256-sha256", "aes128-sha1"], "dhgrp": [20, 14],
-                   "psksecret": "pair-psk"},
-        "phase2": [{"src_subnet": "10.1.0.0/24", "dst_subnet": "10.2.0.0/24"}],
-        "a": {"device": "A"},
-        "b": {"device": "B"},
-    }],
-}
-
-
-def pair(**changes: Any) -> dict[str, Any]:
-    """PAIR with tunnel keys replaced (``a``, ``b``, ``phase2``) or merged (``phase1``)."""
-    data = copy.deepcopy(PAIR)
-    tunnel = data["tunnels"][0]
-    for key, value in changes.items():
-        tunnel[key] = {**tunnel[key], **value} if key == "phase1" else value
-    return data
-
-
-def pair_lab(**changes: Any) -> Lab:
-    return parse_lab(pair(**changes))
-
-
-class Terminal:
-    """Drives a Shell in-process: feed chunks, collect everything it printed."""
-
-    def __init__(self, device: Device, admin: Optional[Admin] = None) -> None:
-        self.device = device
-        self.stats = StatsBook([device.hostname])
-        self.admin = admin or device.primary_admin
-
-    def session(self, *chunks: str) -> str:
-        out: list[str] = []
-
-        async def go() -> None:
-            queue: asyncio.Queue[str] = asyncio.Queue()
-            for chunk in chunks:
-                queue.put_nowait(chunk)
-            queue.put_nowait("")  # end of input
-            shell = Shell(self.device, self.admin, self.stats, Clock(frozen=100), queue.get, out.append)
-            await shell.run()
-
-        asyncio.run(go())
-        return "".join(out)
-
-
-@pytest.fixture
-def demo() -> Lab:
-    from fortisim.lab import load_lab
-
-    return load_lab(DEMO_LAB)

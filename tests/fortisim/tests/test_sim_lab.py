@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from conftest import DEMO_LAB, PAIR
+from sim_helpers import DEMO_LAB, PAIR
 
 from fortisim.cli import main
 from fortisim.lab import LabError, load_lab, parse_lab

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import pair_lab
+from sim_helpers import pair_lab
 
 from fortisim.lab import parse_lab
 from fortisim.model import Lab, TunnelView

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import pair_lab
+from sim_helpers import pair_lab
 
 from fortisim import render
 from fortisim.clock import Clock

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Terminal
+from sim_helpers import Terminal
 
 from fortisim.lab import parse_lab
 from fortisim.model import Device
