@@ -25,7 +25,9 @@ def tunnel_state(selectors_up: Optional[int], selectors_total: Optional[int], sa
 
 
 def _key(item: Mapping[str, Any]) -> tuple:
-    return (item.get("vdom"), item.get("name"))
+    # Without VDOMs the gateway list still says `vd: root/0` while other commands name no
+    # VDOM: both are root.
+    return (item.get("vdom") or "root", item.get("name"))
 
 
 def host_tunnels(facts: Mapping[str, Any]) -> List[Dict[str, Any]]:

@@ -248,10 +248,12 @@ class FortiOSSession:
         except NetmikoAuthenticationException:
             raise SessionError("%s: authentication failed for user '%s'; check ansible_user and "
                                "ansible_password (or the key file)" % (self._label(), p.username))
-        except NetmikoTimeoutException as exc:
-            raise SessionError("%s: cannot connect: %s" % (self._label(), _first_line(exc)))
-        except paramiko.ssh_exception.SSHException as exc:
-            text = _first_line(exc)
+        except (NetmikoTimeoutException, paramiko.ssh_exception.SSHException) as exc:
+            # netmiko wraps paramiko's reason (e.g. an unknown host key) in a generic message.
+            cause = _root_cause(exc)
+            text = _first_line(cause)
+            if not isinstance(cause, paramiko.ssh_exception.SSHException):
+                raise SessionError("%s: cannot connect: %s" % (self._label(), text))
             if "known_hosts" in text or "host key" in text.lower():
                 raise SessionError(
                     "%s: host key not trusted (%s); add it to %s (ssh-keyscan -p %s %s >> %s) or set "
@@ -328,8 +330,8 @@ class FortiOSSession:
                 # The CLI may be half-way (e.g. inside `config vdom`): go back to the top.
                 self._exec("end")
                 self._context = ()
-                where = target[1] if len(target) > 1 else target[0]
-                raise SessionError("%s: cannot enter %s context (%s: %s)" % (self._label(), where, command, error))
+                where = "VDOM %s" % target[1] if len(target) > 1 else "the %s context" % target[0]
+                raise SessionError("%s: cannot enter %s (%s: %s)" % (self._label(), where, command, error))
         self._context = target
 
     def _cleanup_debug(self) -> None:
@@ -382,7 +384,16 @@ class FortiOSSession:
         self._drop()
 
 
+def _root_cause(exc: BaseException) -> BaseException:
+    seen = []
+    while exc not in seen and (exc.__cause__ or exc.__context__):
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return exc
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
+    # paramiko's NoValidConnectionsError reads "[Errno None] Unable to connect to port ...".
+    return re.sub(r"^\[Errno None\]\s*", "", lines[0]) if lines else type(exc).__name__

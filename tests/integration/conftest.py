@@ -1,74 +1,12 @@
 """Integration tests: real ansible-playbook runs against the fortisim simulator."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 LABS = Path(__file__).resolve().parent / "labs"
-BIN = Path(sys.executable).parent
-
-
-@dataclass
-class PlaybookRun:
-    rc: int
-    stdout: str
-    stderr: str
-    results: Dict[str, Any]
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def ansible_env(tmp: Path) -> Dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".venv" / "collections"),
-        ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-tmp"),
-        ANSIBLE_PERSISTENT_CONTROL_PATH_DIR=str(tmp / "pc"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        ANSIBLE_STDOUT_CALLBACK="default",
-        PATH=str(BIN) + os.pathsep + env.get("PATH", ""),
-    )
-    return env
-
-
-def run_playbook(tmp: Path, inventory: Path, tasks: str, hosts: str = "fortigates",
-                 extra: Optional[List[str]] = None, playbook: Optional[Path] = None,
-                 timeout: int = 300) -> PlaybookRun:
-    """Run a playbook; `tasks` (YAML) run on `hosts` and every host's `result_*` vars are saved."""
-    results_file = tmp / "results.json"
-    if playbook is None:
-        playbook = tmp / "play.yml"
-        playbook.write_text(textwrap.dedent("""\
-            - name: Test play
-              hosts: {hosts}
-              gather_facts: false
-              tasks:
-            {tasks}
-                - name: Save results
-                  ansible.builtin.copy:
-                    content: "{{{{ dict(ansible_play_hosts_all | zip(ansible_play_hosts_all | map('extract', hostvars, 'test_result') | list)) | to_json }}}}"
-                    dest: {results}
-                    mode: "0600"
-                  run_once: true
-                  delegate_to: localhost
-            """).format(hosts=hosts, tasks=textwrap.indent(textwrap.dedent(tasks), "    "), results=results_file))
-    cmd = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)] + (extra or [])
-    proc = subprocess.run(cmd, cwd=tmp, env=ansible_env(tmp), capture_output=True, text=True, timeout=timeout, check=False)
-    results = json.loads(results_file.read_text()) if results_file.exists() else {}
-    return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, results)
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +16,9 @@ def lab_factory(tmp_path_factory: pytest.TempPathFactory):
 
     stack = []
 
-    def start(name: str):
+    def start(name: str, path: Any = None):
         work = tmp_path_factory.mktemp(name)
-        ctx = running_lab(LABS / ("%s.yml" % name), work)
+        ctx = running_lab(path or LABS / ("%s.yml" % name), work)
         lab = ctx.__enter__()
         stack.append(ctx)
         return lab

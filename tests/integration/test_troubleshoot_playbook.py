@@ -1,0 +1,72 @@
+"""playbooks/troubleshoot.yml: every device's tunnels with their state, failed hosts reported."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Dict, Tuple
+
+import yaml
+
+from playbook_runner import ROOT, run_playbook
+
+DEMO_LAB = ROOT / "tests" / "fortisim" / "labs" / "demo.yml"
+PLAYBOOK = ROOT / "playbooks" / "troubleshoot.yml"
+
+
+def expected_states(lab: Any) -> Dict[str, Dict[Tuple[str, str], str]]:
+    """Ground truth from the simulator's model: {host: {(vdom, tunnel): state}}."""
+    truth: Dict[str, Dict[Tuple[str, str], str]] = {}
+    for host, device in lab.lab.devices.items():
+        for vdom, views in device.tunnels.items():
+            for view in views:
+                state = "dialup-parent" if view.kind == "dialup" else view.state
+                truth.setdefault(host, {})[(vdom, view.name)] = state
+    return truth
+
+
+def reported_states(report: Dict[str, Any]) -> Dict[str, Dict[Tuple[str, str], str]]:
+    got: Dict[str, Dict[Tuple[str, str], str]] = {}
+    for entry in report["hosts"]:
+        for tunnel in entry["tunnels"]:
+            # `partial` (some selectors up) is `down` for the simulator, which needs them all.
+            state = "down" if tunnel["state"] == "partial" else tunnel["state"]
+            got.setdefault(entry["host"], {})[(tunnel["vdom"] or "root", tunnel["name"])] = state
+    return got
+
+
+def test_demo_report_lists_every_tunnel_with_its_state(lab_factory: Any, tmp_path: Path) -> None:
+    lab = lab_factory("demo", DEMO_LAB)
+    out = tmp_path / "report"
+    run = run_playbook(tmp_path, lab.inventory, "", playbook=PLAYBOOK, extra=["-e", "fortidiag_report_dir=%s" % out])
+    assert run.rc == 0, run.output
+    assert "Report: %s/report.md" % out in run.output
+    report = json.loads((out / "report.json").read_text())
+    assert [h["status"] for h in report["hosts"]] == ["ok"] * len(lab.hosts)
+    assert reported_states(report) == expected_states(lab)
+    assert report["totals"]["tunnels_down"] >= 1  # the demo lab has broken tunnels on purpose
+    markdown = (out / "report.md").read_text()
+    for host in lab.hosts:
+        assert "## %s" % host in markdown
+    # One login per device for the whole play, and no configuration written anywhere.
+    stats = lab.stats()
+    assert {h: s["logins"] for h, s in stats.items()} == {h: 1 for h in lab.hosts}
+    assert {h: s["config_writes"] for h, s in stats.items()} == {h: 0 for h in lab.hosts}
+
+
+def test_failed_host_is_in_the_report_and_fails_with_one_line(lab_factory: Any, tmp_path: Path) -> None:
+    lab = lab_factory("basic")
+    inv = tmp_path / "overlay.yml"
+    inv.write_text(yaml.safe_dump({"all": {"children": {"fortigates": {"hosts": {"FW-D": {"ansible_password": "bad"}}}}}}))
+    out = tmp_path / "report"
+    run = run_playbook(tmp_path, lab.inventory, "", playbook=PLAYBOOK,
+                       extra=["-i", str(inv), "-e", "fortidiag_report_dir=%s" % out])
+    assert run.rc == 2, run.output
+    assert "Traceback" not in run.output
+    report = json.loads((out / "report.json").read_text())
+    status = {h["host"]: (h["status"], h["error"]) for h in report["hosts"]}
+    assert status["FW-D"][0] == "failed"
+    assert status["FW-D"][1].startswith("FW-D (127.0.0.1:") and "authentication failed for user 'admin'" in status["FW-D"][1]
+    assert all(s == "ok" for h, (s, _e) in status.items() if h != "FW-D")
+    assert '"msg": "%s"' % status["FW-D"][1] in run.output
+    tunnels_a = {t["name"]: t["state"] for t in next(h for h in report["hosts"] if h["host"] == "FW-A")["tunnels"]}
+    assert tunnels_a == {"to-b": "up", "to-d": "down", "to-v": "up"}
