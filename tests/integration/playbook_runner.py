@@ -58,7 +58,10 @@ def run_playbook(tmp: Path, inventory: Path, tasks: str, hosts: str = "fortigate
             {tasks}
                 - name: Save results
                   ansible.builtin.copy:
-                    content: "{{% set out = {{}} %}}{{% for h in ansible_play_hosts_all %}}{{% set _ = out.update({{h: hostvars[h].test_result | default(None)}}) %}}{{% endfor %}}{{{{ out | to_json }}}}"
+                    content: >-
+                      {{% set out = {{}} %}}{{% for h in ansible_play_hosts_all %}}
+                      {{% set _ = out.update({{h: hostvars[h].test_result | default(None)}}) %}}
+                      {{% endfor %}}{{{{ out | to_json }}}}
                     dest: {results}
                     mode: "0600"
                   run_once: true
