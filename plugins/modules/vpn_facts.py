@@ -19,10 +19,18 @@ author: fortidiag maintainers (@fortidiag)
 options:
   gather_subset:
     description:
-      - What to gather. C(tunnel_summary) runs C(get vpn ipsec tunnel summary),
-        C(tunnel_list) runs C(diagnose vpn tunnel list), C(ike_gateways) runs
-        C(diagnose vpn ike gateway list). C(all) gathers everything.
-      - Prefix a subset with C(!) to exclude it, for example C([all, "!ike_gateways"]).
+      - What to gather. Each subset runs these commands (once per VDOM unless noted)
+      - C(system) - C(get system status), read once at login, costs no command.
+      - C(tunnel_summary) - C(get vpn ipsec tunnel summary).
+      - C(tunnel_list) - C(diagnose vpn tunnel list), with SAs, npu flags and a per-tunnel C(offload_summary).
+      - C(ike_gateways) - C(diagnose vpn ike gateway list).
+      - C(tunnel_details) - C(get vpn ipsec tunnel details).
+      - C(ipsec_tunnel_list) - C(get ipsec tunnel list).
+      - C(stats) - C(get vpn ipsec stats tunnel) (summed over VDOMs, each VDOM in C(by_vdom)).
+      - C(hw_offload) - C(diagnose vpn ipsec status), once per device (counters are device-wide; run in the first VDOM).
+      - C(config) - C(show full-configuration vpn ipsec phase1-interface) and C(phase2-interface).
+      - C(all) gathers everything in one batch of commands.
+      - Prefix a subset with C(!) to exclude it, for example C([all, "!config"]).
     type: list
     elements: str
     default: [all]
@@ -92,6 +100,30 @@ ansible_facts:
               selectors_up, rx/tx packets and errors) and C(unparsed).
           type: dict
           returned: when gathered
+        tunnel_details:
+          description: C(get vpn ipsec tunnel details) as C(tunnels) with C(selectors) and their SAs; keys redacted unless O(include_keys).
+          type: dict
+          returned: when gathered
+        ipsec_tunnel_list:
+          description: C(get ipsec tunnel list) as C(tunnels) (name, remote_gateway, proxy_src, proxy_dst, status, timeout).
+          type: dict
+          returned: when gathered
+        stats:
+          description: C(get vpn ipsec stats tunnel) as C(tunnels) and C(selectors) counters.
+          type: dict
+          returned: when gathered
+        hw_offload:
+          description: C(diagnose vpn ipsec status) as C(devices) with per-algorithm crypto counters.
+          type: dict
+          returned: when gathered
+        config:
+          description: Phase 1 and phase 2 settings as C(phase1) and C(phase2); pre-shared secrets always C(<redacted>).
+          type: dict
+          returned: when gathered
+        system:
+          description: C(get system status) (version, build, model, hostname, serial, vdom_mode, ha_mode, ...).
+          type: dict
+          returned: when gathered
         tunnel_list:
           description:
             - C(diagnose vpn tunnel list) as C(tunnels) (with proxyids, SAs, counters, npu flags) and C(unparsed).
@@ -138,7 +170,7 @@ def main() -> None:
     except FortiOSClientError as exc:
         module.fail_json(msg=str(exc))
     results = [dict(p, output=o["output"]) for p, o in zip(plan, outputs)]
-    facts = build_facts(subsets, results, module.params["tunnels"], module.params["include_keys"])
+    facts = build_facts(subsets, results, module.params["tunnels"], module.params["include_keys"], device)
     device_keys = ("hostname", "version", "build", "model", "serial", "vdom_mode", "ha_mode", "admin_vdom")
     facts["device"] = {k: device.get(k) for k in device_keys}
     facts["vdoms"] = [v for v in vdoms if v] or None

@@ -89,10 +89,10 @@ class DeviceInfo:
     admin_vdom: Optional[str] = None
     console_output: Optional[str] = None
     console_changed: bool = False
-    extra: Dict[str, Any] = field(default_factory=dict)
+    status: Dict[str, Any] = field(default_factory=dict)  # the whole parsed `get system status`
 
     def as_dict(self) -> Dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "extra"}
+        data = dict(self.__dict__)
         data["multi_vdom"] = self.multi_vdom
         return data
 
@@ -272,6 +272,7 @@ class FortiOSSession:
         self.info = DeviceInfo(hostname=hostname)
         contexts = [c for c in prompt_contexts(prompt) if c not in ("Primary", "Secondary", "Master", "Slave")]
         status = parse_system_status(self._exec("get system status"))
+        self.info.status = status
         for key in ("version", "major_minor", "build", "model", "serial", "vdom_mode", "ha_mode"):
             setattr(self.info, key, status.get(key))
         if self.info.multi_vdom and contexts:

@@ -24,6 +24,13 @@ PARSER_REGISTRY: Dict[str, tuple] = {
     "get_vpn_ipsec_tunnel_summary": ("tunnel_summary", "parse_tunnel_summary", "tunnels"),
     "diagnose_vpn_ike_gateway_list": ("ike_gateway", "parse_ike_gateway_list", "gateways"),
     "get_system_status": ("system_status", "parse_system_status", None),
+    "get_ipsec_tunnel_list": ("ipsec_tunnel_list", "parse_ipsec_tunnel_list", "tunnels"),
+    "get_vpn_ipsec_tunnel_details": ("tunnel_details", "parse_tunnel_details", "tunnels"),
+    "get_vpn_ipsec_stats_tunnel": ("stats_tunnel", "parse_stats_tunnel", None),
+    "diagnose_vpn_ipsec_status": ("ipsec_status", "parse_ipsec_status", "devices"),
+    "show_vpn_ipsec_phase1_interface": ("vpn_config", "parse_phase1_config", "phase1"),
+    "show_vpn_ipsec_phase2_interface": ("vpn_config", "parse_phase2_config", "phase2"),
+    "execute_ping": ("ping", "parse_ping", None),
 }
 
 

@@ -19,6 +19,8 @@ _MORE_RE = re.compile(r"--More--[ \t]*(?:[\r\x08]+[ \t]*)*")
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # `diagnose debug console timestamp enable` prefix, with or without microseconds.
 _TIMESTAMP_RE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:\s|$)")
+# Whole-text pre-check for the above (starts with a literal, so the scan is fast).
+_TIMESTAMP_ANYWHERE_RE = re.compile(r"-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
 # HOST # , HOST# , HOST (root) # , HOST(Primary) (vd1) $ , and a bare "# " from copied docs.
 _PROMPT_RE = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9_.\-]*)?(?:\s*\([^()\s]+\))*\s*[#$](?=\s|$)\s*")
 # A command as typed (abbreviations included), for dropping the echoed command line.
@@ -70,6 +72,53 @@ def _last_carriage_segment(line: str) -> str:
     return ""
 
 
+def _clean(text: Any, drop_command_echo: bool, strip: bool) -> List[str]:
+    """clean_lines() in one pass; `strip` also left-strips each kept line."""
+    raw = to_text(text)
+    if "--More--" in raw:
+        raw = _MORE_RE.sub("", raw)
+    if "\x1b" in raw:
+        raw = _ANSI_RE.sub("", raw)
+    if "\r" in raw:
+        raw = raw.replace("\r\n", "\n")
+    # Most captures need no per-line repair: test the whole text once, not every line.
+    rewrites = "\r" in raw or "\x08" in raw
+    stamps = rewrites or _TIMESTAMP_ANYWHERE_RE.search(raw) is not None
+    prompt_match = _PROMPT_RE.match
+    command_match = _COMMAND_RE.match
+    lines: List[str] = []
+    append = lines.append
+    seen_data = False
+    for line in raw.split("\n"):
+        if rewrites:
+            if "\r" in line:
+                line = _last_carriage_segment(line)
+            if "\x08" in line:
+                line = _apply_backspaces(line)
+        if stamps:
+            match = _TIMESTAMP_RE.match(line)
+            if match:
+                line = line[match.end():]
+        stripped = line.strip()
+        if not stripped:
+            continue
+        # A prompt needs a `#` or `$`: skip the regex for every other line.
+        match = prompt_match(line) if ("#" in line or "$" in line) else None
+        if match:
+            rest = line[match.end():]
+            stripped = rest.strip()
+            # Prompt alone, or prompt + echoed command: not output.
+            if not stripped or (drop_command_echo and command_match(rest)):
+                continue
+            # Asynchronous output can start on the prompt line itself.
+            line = rest
+        elif drop_command_echo and not seen_data and command_match(stripped):
+            continue
+        seen_data = True
+        append(stripped if strip else line.rstrip())
+    return lines
+
+
 def clean_lines(text: Any, drop_command_echo: bool = True) -> List[str]:
     """Split console output into meaningful lines.
 
@@ -77,37 +126,12 @@ def clean_lines(text: Any, drop_command_echo: bool = True) -> List[str]:
     prompt lines and the echoed command. Blank lines are dropped; the rest are
     right-stripped (indentation is kept, parsers must not rely on it).
     """
-    raw = to_text(text)
-    if "--More--" in raw:
-        raw = _MORE_RE.sub("", raw)
-    if "\x1b" in raw:
-        raw = _ANSI_RE.sub("", raw)
-    raw = raw.replace("\r\n", "\n")
-    lines: List[str] = []
-    seen_data = False
-    for line in raw.split("\n"):
-        if "\r" in line:
-            line = _last_carriage_segment(line)
-        if "\x08" in line:
-            line = _apply_backspaces(line)
-        match = _TIMESTAMP_RE.match(line)
-        if match:
-            line = line[match.end():]
-        if not line.strip():
-            continue
-        match = _PROMPT_RE.match(line)
-        if match:
-            rest = line[match.end():]
-            # Prompt alone, or prompt + echoed command: not output.
-            if not rest.strip() or (drop_command_echo and _COMMAND_RE.match(rest)):
-                continue
-            # Asynchronous output can start on the prompt line itself.
-            line = rest
-        elif drop_command_echo and not seen_data and _COMMAND_RE.match(line.strip()):
-            continue
-        seen_data = True
-        lines.append(line.rstrip())
-    return lines
+    return _clean(text, drop_command_echo, False)
+
+
+def clean_lines_stripped(text: Any, drop_command_echo: bool = True) -> List[str]:
+    """clean_lines() with each line also left-stripped (what line parsers work on)."""
+    return _clean(text, drop_command_echo, True)
 
 
 def redact_text(line: str) -> str:
@@ -171,10 +195,74 @@ def split_host_port(text: Optional[str]) -> Tuple[Optional[str], Optional[int]]:
     return text, None
 
 
+# Octet text -> value, for the canonical spellings only ("0".."255": no sign, space or leading zero).
+_OCTETS: Dict[str, int] = dict((str(number), number) for number in range(256))
+
+
+def _ipv4_int(text: str) -> Optional[int]:
+    """A plainly written dotted quad (no leading zeros, no spaces) as an int, else None.
+
+    Only a fast path: whatever this declines goes through the ipaddress module.
+    """
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    octets = _OCTETS
+    first, second, third, fourth = octets.get(parts[0]), octets.get(parts[1]), octets.get(parts[2]), octets.get(parts[3])
+    if first is None or second is None or third is None or fourth is None:
+        return None
+    return (first << 24) | (second << 16) | (third << 8) | fourth
+
+
+def _fast_ipv4_address(address: str) -> Optional[str]:
+    """normalize_address() for the IPv4 forms FortiOS prints; None for anything else.
+
+    Gives exactly what the ipaddress-based code gives for these inputs.
+    """
+    if "-" in address:
+        start_text, dummy, end_text = address.partition("-")
+        start_text = start_text.strip()
+        end_text = end_text.strip()
+        start = _ipv4_int(start_text)
+        end = _ipv4_int(end_text)
+        if start is None or end is None or start > end:
+            return None
+        size = end - start + 1
+        if size & (size - 1) or start & (size - 1):
+            return "%s-%s" % (start_text, end_text)
+        network, prefix = start, 33 - size.bit_length()
+    else:
+        host_text, dummy, mask_text = address.partition("/")
+        host = _ipv4_int(host_text)
+        if host is None:
+            return None
+        if mask_text.isdigit() and mask_text.isascii() and (mask_text == "0" or mask_text[0] != "0"):
+            prefix = int(mask_text) if len(mask_text) <= 2 else 33
+            if prefix > 32:
+                return None
+            hostmask = (1 << (32 - prefix)) - 1
+        else:
+            mask = _ipv4_int(mask_text)
+            if mask is None:
+                return None
+            hostmask = mask ^ 0xFFFFFFFF
+            if hostmask & (hostmask + 1):
+                return None  # not a contiguous netmask (ipaddress may read it as a hostmask)
+            prefix = 32 - hostmask.bit_length()
+        if host & hostmask:
+            return "%s/%d" % (host_text, prefix)  # host bits set: the address with its prefix
+        network = host
+    return "%d.%d.%d.%d/%d" % (network >> 24, (network >> 16) & 255, (network >> 8) & 255, network & 255, prefix)
+
+
 @lru_cache(maxsize=4096)
 def normalize_address(address: str) -> str:
     """Selector address as CIDR when it is one prefix, else `start-end` (or as printed)."""
     address = address.strip()
+    if "-" in address or "/" in address:
+        fast = _fast_ipv4_address(address)
+        if fast is not None:
+            return fast
     try:
         if "-" in address:
             start_text, dummy, end_text = address.partition("-")

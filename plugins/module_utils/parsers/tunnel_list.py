@@ -15,8 +15,9 @@ from typing import Any, Dict, List, Optional
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.common import (
     REDACTED,
-    clean_lines,
+    clean_lines_stripped,
     is_hex,
+    normalize_address,
     parse_selector,
     redact_text,
     split_host_port,
@@ -45,117 +46,145 @@ _INT_KEYS = frozenset((
 ))
 
 
+# Every record starts as a copy of one of these (faster than building the literal each
+# time); the mutable members are then replaced with fresh ones.
+_TUNNEL_TEMPLATE: Dict[str, Any] = {
+    "name": None,
+    "vdom": None,  # the header only gives the VDOM index; callers may fill the name
+    "vdom_index": None,
+    "version": None,
+    "serial": None,
+    "local_gateway": None,
+    "local_port": None,
+    "remote_gateway": None,
+    "remote_port": None,
+    "status": None,
+    "mode": None,
+    "parent": None,
+    "index": None,
+    "proxyid_num": None,
+    "child_num": None,
+    "rx_packets": None,
+    "tx_packets": None,
+    "rx_bytes": None,
+    "tx_bytes": None,
+    "npu": None,
+    "tun_id": None,
+    "tun_id6": None,
+    "nexthop": None,
+    "dst_mtu": None,
+    "dpd_link": None,
+    "weight": None,
+    "bound_if": None,
+    "real_if": None,
+    "lgwy": None,
+    "tun": None,
+    "encap": None,
+    "options": None,  # list
+    "options_hex": None,
+    "run_state": None,
+    "role": None,
+    "accept_traffic": None,
+    "overlay_id": None,
+    "refcnt": None,
+    "ilast": None,
+    "olast": None,
+    "ad": None,
+    "run_tally": None,
+    "encap_addr": None,
+    "dpd": None,  # _DPD_TEMPLATE
+    "natt": None,  # _NATT_TEMPLATE
+    "fec": None,
+    "proxyids": None,  # list
+    "other": None,  # dict
+}
+_DPD_TEMPLATE: Dict[str, Any] = {"mode": None, "status": None, "on": None, "idle_ms": None, "retry": None,
+                                 "count": None, "seqno": None}
+_NATT_TEMPLATE: Dict[str, Any] = {"mode": None, "remote_port": None, "draft": None, "interval": None}
+
+_PROXYID_TEMPLATE: Dict[str, Any] = {
+    "name": None,
+    "protocol": None,
+    "sa_count": None,
+    "ref": None,
+    "serial": None,
+    "flags": None,  # list
+    "auto_negotiate": False,
+    "src": None,  # list
+    "dst": None,  # list
+    "sas": None,  # list
+    "other": None,  # dict
+}
+
+_DIRECTION_TEMPLATE: Dict[str, Any] = {"spi": None, "esp": None, "ah": None, "key": None, "key_length": None,
+                                       "ah_key": None, "ah_key_length": None}
+
+_SA_TEMPLATE: Dict[str, Any] = {
+    "inbound": None,  # _DIRECTION_TEMPLATE
+    "outbound": None,  # _DIRECTION_TEMPLATE
+    "dec_packets": None,
+    "dec_bytes": None,
+    "enc_packets": None,
+    "enc_bytes": None,
+    "npu_flag": None,
+    "offload": None,
+    "ref": None,
+    "options": None,
+    "type": None,
+    "soft": None,
+    "mtu": None,
+    "expire_seconds": None,
+    "expire_bytes": None,
+    "replaywin": None,
+    "seqno": None,
+    "esn": None,
+    "replaywin_lastseq": None,
+    "itn": None,
+    "qat": None,
+    "rekey": None,
+    "hash_search_len": None,
+    "life_type": None,
+    "life_bytes": None,
+    "lifetime_remaining": None,
+    "lifetime": None,
+    "npu_rgwy": None,
+    "npu_lgwy": None,
+    "npu_selid": None,
+    "dec_npuid": None,
+    "enc_npuid": None,
+    "other": None,  # dict
+}
+
+
 def _new_tunnel(name: str, vdom_index: Optional[int]) -> Dict[str, Any]:
-    return {
-        "name": name,
-        "vdom": None,  # the header only gives the VDOM index; callers may fill the name
-        "vdom_index": vdom_index,
-        "version": None,
-        "serial": None,
-        "local_gateway": None,
-        "local_port": None,
-        "remote_gateway": None,
-        "remote_port": None,
-        "status": None,
-        "mode": None,
-        "parent": None,
-        "index": None,
-        "proxyid_num": None,
-        "child_num": None,
-        "rx_packets": None,
-        "tx_packets": None,
-        "rx_bytes": None,
-        "tx_bytes": None,
-        "npu": None,
-        "tun_id": None,
-        "tun_id6": None,
-        "nexthop": None,
-        "dst_mtu": None,
-        "dpd_link": None,
-        "weight": None,
-        "bound_if": None,
-        "real_if": None,
-        "lgwy": None,
-        "tun": None,
-        "encap": None,
-        "options": [],
-        "options_hex": None,
-        "run_state": None,
-        "role": None,
-        "accept_traffic": None,
-        "overlay_id": None,
-        "refcnt": None,
-        "ilast": None,
-        "olast": None,
-        "ad": None,
-        "run_tally": None,
-        "encap_addr": None,
-        "dpd": {"mode": None, "status": None, "on": None, "idle_ms": None, "retry": None,
-                "count": None, "seqno": None},
-        "natt": {"mode": None, "remote_port": None, "draft": None, "interval": None},
-        "fec": None,
-        "proxyids": [],
-        "other": {},
-    }
+    tunnel = _TUNNEL_TEMPLATE.copy()
+    tunnel["name"] = name
+    tunnel["vdom_index"] = vdom_index
+    tunnel["options"] = []
+    tunnel["dpd"] = _DPD_TEMPLATE.copy()
+    tunnel["natt"] = _NATT_TEMPLATE.copy()
+    tunnel["proxyids"] = []
+    tunnel["other"] = {}
+    return tunnel
 
 
 def _new_proxyid(name: str) -> Dict[str, Any]:
-    return {
-        "name": name,
-        "protocol": None,
-        "sa_count": None,
-        "ref": None,
-        "serial": None,
-        "flags": [],
-        "auto_negotiate": False,
-        "src": [],
-        "dst": [],
-        "sas": [],
-        "other": {},
-    }
-
-
-def _new_direction() -> Dict[str, Any]:
-    return {"spi": None, "esp": None, "ah": None, "key": None, "key_length": None,
-            "ah_key": None, "ah_key_length": None}
+    proxyid = _PROXYID_TEMPLATE.copy()
+    proxyid["name"] = name
+    proxyid["flags"] = []
+    proxyid["src"] = []
+    proxyid["dst"] = []
+    proxyid["sas"] = []
+    proxyid["other"] = {}
+    return proxyid
 
 
 def _new_sa() -> Dict[str, Any]:
-    return {
-        "inbound": _new_direction(),
-        "outbound": _new_direction(),
-        "dec_packets": None,
-        "dec_bytes": None,
-        "enc_packets": None,
-        "enc_bytes": None,
-        "npu_flag": None,
-        "offload": None,
-        "ref": None,
-        "options": None,
-        "type": None,
-        "soft": None,
-        "mtu": None,
-        "expire_seconds": None,
-        "expire_bytes": None,
-        "replaywin": None,
-        "seqno": None,
-        "esn": None,
-        "replaywin_lastseq": None,
-        "itn": None,
-        "qat": None,
-        "rekey": None,
-        "hash_search_len": None,
-        "life_type": None,
-        "life_bytes": None,
-        "lifetime_remaining": None,
-        "lifetime": None,
-        "npu_rgwy": None,
-        "npu_lgwy": None,
-        "npu_selid": None,
-        "dec_npuid": None,
-        "enc_npuid": None,
-        "other": {},
-    }
+    sa = _SA_TEMPLATE.copy()
+    sa["inbound"] = _DIRECTION_TEMPLATE.copy()
+    sa["outbound"] = _DIRECTION_TEMPLATE.copy()
+    sa["other"] = {}
+    return sa
 
 
 def _typed(key: str, value: str) -> Any:
@@ -397,28 +426,8 @@ def _parse_npu(sa: Dict[str, Any], text: str, include_keys: bool) -> None:
             _store_other(sa, key, value, include_keys)
 
 
-class _State(object):
-    """Where the next line belongs."""
-
-    __slots__ = ("vdom_index", "tunnel", "proxyid", "sa", "direction")
-
-    def __init__(self) -> None:
-        self.vdom_index: Optional[int] = None
-        self.tunnel: Optional[Dict[str, Any]] = None
-        self.proxyid: Optional[Dict[str, Any]] = None
-        self.sa: Optional[Dict[str, Any]] = None
-        self.direction: Optional[Dict[str, Any]] = None
-
-    def reset(self) -> None:
-        self.tunnel = None
-        self.proxyid = None
-        self.sa = None
-        self.direction = None
-
-
-def _handle_tunnel_body(state: _State, line: str, include_keys: bool) -> bool:
+def _tunnel_body(tunnel: Optional[Dict[str, Any]], line: str, include_keys: bool) -> bool:
     """Lines that belong to a tunnel but not to a proxy ID. Returns False if not placed."""
-    tunnel = state.tunnel
     if tunnel is None:
         return False
     head = line.split(None, 1)[0]
@@ -448,78 +457,388 @@ def _handle_tunnel_body(state: _State, line: str, include_keys: bool) -> bool:
     return True
 
 
-def _handle_proxyid_body(state: _State, line: str, include_keys: bool) -> bool:
-    """Selector, SA and crypto lines. Returns False if not placed."""
-    proxyid = state.proxyid
-    if proxyid is None:
-        return False
-    if line.startswith("src:") or line.startswith("dst:"):
-        selector = parse_selector(line[4:])
-        if selector is None:
-            return False
-        proxyid[line[:3]].append(selector)
-        return True
-    if line.startswith("SA:"):
-        state.sa = _new_sa()
-        state.direction = None
-        proxyid["sas"].append(state.sa)
-        _parse_sa_fields(state.sa, line[3:], include_keys)
-        return True
-    sa = state.sa
-    if sa is None:
-        return False
-    match = _PKTS_RE.match(line)
-    if match:
-        sa["dec_packets"], sa["dec_bytes"], sa["enc_packets"], sa["enc_bytes"] = (
-            int(match.group(1)), int(match.group(2)), int(match.group(3)), int(match.group(4)))
-        for key, value in split_tokens(match.group(5)):
-            _store_other(sa, key, value, include_keys)
-        return True
-    if line.startswith("dec:") or line.startswith("enc:"):
-        state.direction = sa["inbound"] if line.startswith("dec:") else sa["outbound"]
-        _parse_crypto(state.direction, sa, line[4:], include_keys)
-        return True
-    if line.startswith("ah="):
-        if state.direction is None:
-            return False
-        _parse_crypto(state.direction, sa, line, include_keys)
-        return True
-    if line.startswith("life:"):
-        _parse_life(sa, line[5:], include_keys)
-        return True
-    if line.startswith("npu_flag="):
-        _parse_npu(sa, line, include_keys)
-        return True
-    if line.startswith("seqno="):
+# Fast paths: one regex for each line as FortiOS prints it (single spaces, plain ASCII
+# values, decimal numbers short enough for int()). A line that does not match exactly
+# goes through the token-by-token code above, which gives the same result for these.
+_NUM = r"([0-9]{1,18})"
+_VAL = r"([!-~]+)"
+
+
+def _fast(pattern: str) -> Any:
+    return re.compile(pattern.replace("N", _NUM).replace("V", _VAL)).fullmatch
+
+
+_SA_FAST = _fast(r"SA: +ref=N options=V type=V soft=N mtu=N expire=N/([!-~]*) replaywin=N")
+_SEQNO_FAST = _fast(r"seqno=V esn=N replaywin_lastseq=V(?: itn=N)?(?: qat=N rekey=N hash_search_len=N)?")
+_LIFE_FAST = _fast(r"life: +type=V bytes=V timeout=N/N")
+_CRYPTO_FAST = _fast(r"(?:dec|enc): +spi=V esp=V key=N(?: ([0-9A-Fa-f]+))?")
+_AH_FAST = _fast(r"ah=V key=N(?: ([0-9A-Fa-f]+))?")
+_NPU_FAST = _fast(r"npu_flag=V npu_rgwy=V npu_lgwy=V npu_selid=V dec_npuid=N enc_npuid=N")
+_PROXYID_NUM_FAST = _fast(r"proxyid_num=N child_num=N refcnt=N ilast=N olast=N ad=([!-~]*)")
+_STAT_FAST = _fast(r"stat: +rxp=N txp=N rxb=N txb=N")
+_DPD_FAST = _fast(r"dpd: +mode=V on=N(?: status=V)? idle=Nms retry=N count=N seqno=V")
+_NATT_FAST = _fast(r"natt: +mode=V draft=N interval=N remote_port=N")
+_FEC_FAST = _fast(r"fec: +egress=N ingress=N")
+_RUN_TALLY_FAST = _fast(r"run_tally=N")
+_PARENT_FAST = _fast(r"parent=V index=N")
+_SELECTOR_FAST = _fast(r"(?:src|dst): +N:([0-9./-]+):N")
+# The name runs up to the first " ver=" (checked after the match: `.*?` could run past it).
+_NAME_FAST = _fast(r"name=(.*?) ver=N serial=V ([0-9.]+):N->([0-9.]+):N"
+                   r"(?: nexthop=V)?(?: tun_id=V)?(?: tun_id6=V)?(?: status=V)?(?: dst_mtu=N)?(?: dpd-link=V)?(?: weight=N)?")
+_FLAGS = r"((?: +[!-<>-~]+)*)"  # tokens without "="
+_LINE2_FAST = _fast(r"bound_if=N(?: real_if=N)? lgwy=V tun=V mode=V encap=V options\[([0-9A-Fa-f]*)\]=([!-~]*)" + _FLAGS
+                    + r"(?: +run_state=N)?(?: +role=V)? +accept_traffic=N(?: +overlay_id=N)?")
+_PROXYID_FAST = _fast(r"proxyid=(.*?) proto=N sa=N ref=N serial=V" + _FLAGS)
+
+# Line kind by its first three characters. Every rule of the parser needs one of these
+# prefixes, so a line with any other start cannot be placed.
+(_K_OTHER, _K_SELECTOR, _K_SA, _K_SEQNO, _K_LIFE, _K_DEC, _K_ENC, _K_AH, _K_NPU, _K_HEADER, _K_SEPARATOR,
+ _K_NAME, _K_PROXYID, _K_LINE2, _K_PARENT, _K_STAT, _K_DPD, _K_NATT, _K_FEC, _K_RUN_TALLY) = range(20)
+_KINDS: Dict[str, int] = {
+    "src": _K_SELECTOR, "dst": _K_SELECTOR, "SA:": _K_SA, "seq": _K_SEQNO, "lif": _K_LIFE, "dec": _K_DEC,
+    "enc": _K_ENC, "ah=": _K_AH, "npu": _K_NPU, "lis": _K_HEADER, "---": _K_SEPARATOR, "nam": _K_NAME,
+    "pro": _K_PROXYID, "bou": _K_LINE2, "lgw": _K_LINE2, "rea": _K_LINE2, "tun": _K_LINE2, "par": _K_PARENT,
+    "sta": _K_STAT, "dpd": _K_DPD, "nat": _K_NATT, "fec": _K_FEC, "run": _K_RUN_TALLY,
+}
+
+
+def _set_key(direction: Dict[str, Any], prefix: str, length: str, material: Optional[str], include_keys: bool) -> None:
+    direction[prefix + "key_length"] = int(length)
+    if material is None:
+        direction[prefix + "key"] = None
+    else:
+        direction[prefix + "key"] = material if include_keys else REDACTED
+
+
+def _sa_line(sa: Dict[str, Any], line: str, include_keys: bool) -> None:
+    match = _SA_FAST(line)
+    if match is None:
+        _parse_sa_fields(sa, line[3:], include_keys)
+        return
+    ref, options, sa_type, soft, mtu, seconds, size, replaywin = match.groups()
+    sa["ref"] = int(ref)
+    sa["options"] = options
+    sa["type"] = sa_type
+    sa["soft"] = int(soft)
+    sa["mtu"] = int(mtu)
+    sa["expire_seconds"] = int(seconds)
+    sa["expire_bytes"] = size or None
+    sa["replaywin"] = int(replaywin)
+
+
+def _seqno_line(sa: Dict[str, Any], line: str, include_keys: bool) -> None:
+    match = _SEQNO_FAST(line)
+    if match is None:
         _parse_sa_fields(sa, line, include_keys)
-        return True
-    return False
+        return
+    seqno, esn, lastseq, itn, qat, rekey, hash_search_len = match.groups()
+    sa["seqno"] = seqno
+    sa["esn"] = int(esn)
+    sa["replaywin_lastseq"] = lastseq
+    if itn is not None:
+        sa["itn"] = int(itn)
+    if qat is not None:
+        sa["qat"] = int(qat)
+        sa["rekey"] = int(rekey)
+        sa["hash_search_len"] = int(hash_search_len)
 
 
-def _handle_line(state: _State, line: str, tunnels: List[Dict[str, Any]], include_keys: bool) -> bool:
-    match = _HEADER_RE.match(line)
-    if match:
-        state.vdom_index = int(match.group(1))
-        state.reset()
-        return True
-    if _SEPARATOR_RE.match(line):
-        state.reset()
-        return True
-    if line.startswith("name="):
-        state.reset()
-        state.tunnel = _parse_name_line(line, state.vdom_index, include_keys)
-        tunnels.append(state.tunnel)
-        return True
-    if line.startswith("proxyid=") and state.tunnel is not None:
-        state.proxyid = _parse_proxyid_line(line, include_keys)
-        state.sa = None
-        state.direction = None
-        state.tunnel["proxyids"].append(state.proxyid)
-        return True
-    if _handle_proxyid_body(state, line, include_keys):
-        return True
-    # `run_tally=` follows the proxy IDs but belongs to the tunnel.
-    return _handle_tunnel_body(state, line, include_keys)
+def _life_line(sa: Dict[str, Any], line: str, include_keys: bool) -> None:
+    match = _LIFE_FAST(line)
+    if match is None:
+        _parse_life(sa, line[5:], include_keys)
+        return
+    life_type, life_bytes, remaining, total = match.groups()
+    sa["life_type"] = life_type
+    sa["life_bytes"] = life_bytes
+    sa["lifetime_remaining"] = int(remaining)
+    sa["lifetime"] = int(total)
+
+
+def _crypto_line(direction: Dict[str, Any], sa: Dict[str, Any], line: str, include_keys: bool) -> None:
+    match = _CRYPTO_FAST(line)
+    if match is None:
+        _parse_crypto(direction, sa, line[4:], include_keys)
+        return
+    spi, esp, length, material = match.groups()
+    direction["spi"] = spi
+    direction["esp"] = esp
+    _set_key(direction, "", length, material, include_keys)
+
+
+def _ah_line(direction: Dict[str, Any], sa: Dict[str, Any], line: str, include_keys: bool) -> None:
+    match = _AH_FAST(line)
+    if match is None:
+        _parse_crypto(direction, sa, line, include_keys)
+        return
+    ah, length, material = match.groups()
+    direction["ah"] = ah
+    _set_key(direction, "ah_", length, material, include_keys)
+
+
+def _pkts_line(sa: Dict[str, Any], match: Any, include_keys: bool) -> None:
+    dec_packets, dec_bytes, enc_packets, enc_bytes, rest = match.groups()
+    sa["dec_packets"], sa["dec_bytes"], sa["enc_packets"], sa["enc_bytes"] = (
+        int(dec_packets), int(dec_bytes), int(enc_packets), int(enc_bytes))
+    if rest:
+        for key, value in split_tokens(rest):
+            _store_other(sa, key, value, include_keys)
+
+
+def _npu_line(sa: Dict[str, Any], line: str, include_keys: bool) -> None:
+    match = _NPU_FAST(line)
+    if match is None:
+        _parse_npu(sa, line, include_keys)
+        return
+    flag, rgwy, lgwy, selid, dec_npuid, enc_npuid = match.groups()
+    sa["npu_flag"] = flag
+    sa["offload"] = _OFFLOAD.get(flag)
+    sa["npu_rgwy"] = rgwy
+    sa["npu_lgwy"] = lgwy
+    sa["npu_selid"] = selid
+    sa["dec_npuid"] = int(dec_npuid)
+    sa["enc_npuid"] = int(enc_npuid)
+
+
+def _name_line(line: str, vdom_index: Optional[int], include_keys: bool) -> Dict[str, Any]:
+    match = _NAME_FAST(line)
+    if match is None or " ver=" in match.group(1):
+        return _parse_name_line(line, vdom_index, include_keys)
+    (name, version, serial, local, local_port, remote, remote_port, nexthop, tun_id, tun_id6, status, dst_mtu,
+     dpd_link, weight) = match.groups()
+    tunnel = _new_tunnel(name.strip(), vdom_index)
+    tunnel["version"] = int(version)
+    tunnel["serial"] = serial
+    tunnel["local_gateway"] = local
+    tunnel["local_port"] = int(local_port)
+    tunnel["remote_gateway"] = remote
+    tunnel["remote_port"] = int(remote_port)
+    if nexthop is not None:
+        tunnel["nexthop"] = nexthop
+    if tun_id is not None:
+        tunnel["tun_id"] = tun_id
+    if tun_id6 is not None:
+        tunnel["tun_id6"] = tun_id6
+    if status is not None:
+        tunnel["status"] = status
+    if dst_mtu is not None:
+        tunnel["dst_mtu"] = int(dst_mtu)
+    if dpd_link is not None:
+        tunnel["dpd_link"] = dpd_link
+    if weight is not None:
+        tunnel["weight"] = int(weight)
+    return tunnel
+
+
+def _line2(tunnel: Dict[str, Any], line: str, include_keys: bool) -> bool:
+    match = _LINE2_FAST(line)
+    if match is None:
+        return _tunnel_body(tunnel, line, include_keys)
+    (bound_if, real_if, lgwy, tun, mode, encap, options_hex, first_option, flags, run_state, role, accept_traffic,
+     overlay_id) = match.groups()
+    tunnel["bound_if"] = int(bound_if)
+    if real_if is not None:
+        tunnel["real_if"] = int(real_if)
+    tunnel["lgwy"] = lgwy.split("/", 1)[0]
+    tunnel["tun"] = tun.split("/", 1)[0]
+    tunnel["mode"] = mode.split("/", 1)[0]
+    tunnel["encap"] = encap.split("/", 1)[0]
+    tunnel["options_hex"] = options_hex
+    options = tunnel["options"]
+    if first_option:
+        options.append(first_option)
+    if flags:
+        options.extend(flags.split())
+    if run_state is not None:
+        tunnel["run_state"] = int(run_state)
+    if role is not None:
+        tunnel["role"] = role
+    tunnel["accept_traffic"] = int(accept_traffic) != 0
+    if overlay_id is not None:
+        tunnel["overlay_id"] = int(overlay_id)
+    tunnel["npu"] = "npu" in options
+    return True
+
+
+def _proxyid_line(line: str, include_keys: bool) -> Dict[str, Any]:
+    match = _PROXYID_FAST(line)
+    if match is None or " proto=" in match.group(1):
+        return _parse_proxyid_line(line, include_keys)
+    name, proto, sa_count, ref, serial, flags = match.groups()
+    proxyid = _new_proxyid(name.strip())
+    proxyid["protocol"] = int(proto)
+    proxyid["sa_count"] = int(sa_count)
+    proxyid["ref"] = int(ref)
+    proxyid["serial"] = serial
+    if flags:
+        proxyid["flags"].extend(flags.split())
+        proxyid["auto_negotiate"] = "auto-negotiate" in proxyid["flags"]
+    return proxyid
+
+
+def _tunnel_line(kind: int, tunnel: Optional[Dict[str, Any]], line: str, include_keys: bool) -> bool:
+    """The per-tunnel lines (fast path by kind, else the generic _tunnel_body)."""
+    if tunnel is None:
+        return False
+    if kind == _K_LINE2:
+        return _line2(tunnel, line, include_keys)
+    if kind == _K_PROXYID:
+        match = _PROXYID_NUM_FAST(line)
+        if match is not None:
+            values = match.groups()
+            tunnel["proxyid_num"], tunnel["child_num"], tunnel["refcnt"], tunnel["ilast"], tunnel["olast"] = (
+                int(values[0]), int(values[1]), int(values[2]), int(values[3]), int(values[4]))
+            tunnel["ad"] = values[5]
+            return True
+    elif kind == _K_STAT:
+        match = _STAT_FAST(line)
+        if match is not None:
+            rxp, txp, rxb, txb = match.groups()
+            tunnel["rx_packets"], tunnel["tx_packets"], tunnel["rx_bytes"], tunnel["tx_bytes"] = (
+                int(rxp), int(txp), int(rxb), int(txb))
+            return True
+    elif kind == _K_DPD:
+        match = _DPD_FAST(line)
+        if match is not None:
+            mode, on, status, idle, retry, count, seqno = match.groups()
+            dpd = tunnel["dpd"]
+            dpd["mode"] = mode
+            dpd["on"] = int(on) != 0
+            if status is not None:
+                dpd["status"] = status
+            dpd["idle_ms"] = int(idle)
+            dpd["retry"] = int(retry)
+            dpd["count"] = int(count)
+            dpd["seqno"] = seqno
+            return True
+    elif kind == _K_NATT:
+        match = _NATT_FAST(line)
+        if match is not None:
+            mode, draft, interval, remote_port = match.groups()
+            natt = tunnel["natt"]
+            natt["mode"] = mode
+            natt["draft"] = int(draft)
+            natt["interval"] = int(interval)
+            natt["remote_port"] = int(remote_port)
+            return True
+    elif kind == _K_FEC:
+        match = _FEC_FAST(line)
+        if match is not None:
+            tunnel["fec"] = {"egress": int(match.group(1)), "ingress": int(match.group(2))}
+            return True
+    elif kind == _K_RUN_TALLY:
+        match = _RUN_TALLY_FAST(line)
+        if match is not None:
+            tunnel["run_tally"] = int(match.group(1))
+            return True
+    elif kind == _K_PARENT:
+        match = _PARENT_FAST(line)
+        if match is not None:
+            tunnel["parent"] = match.group(1)
+            tunnel["index"] = int(match.group(2))
+            return True
+    return _tunnel_body(tunnel, line, include_keys)
+
+
+def _parse_lines(lines: List[str], include_keys: bool, tunnels: List[Dict[str, Any]], unparsed: List[str]) -> None:
+    """One pass: each line goes by its kind to the current tunnel / proxy ID / SA.
+
+    Same placement rules, in the same order, as the line-by-line cascade this replaced:
+    header, separator, `name=`, `proxyid=`, then the proxy ID body (selectors, SA lines),
+    then the tunnel body; a line no rule takes goes to `unparsed`.
+    """
+    kinds = _KINDS
+    vdom_index: Optional[int] = None
+    tunnel: Optional[Dict[str, Any]] = None
+    proxyid: Optional[Dict[str, Any]] = None
+    sa: Optional[Dict[str, Any]] = None
+    direction: Optional[Dict[str, Any]] = None
+    for line in lines:
+        kind = kinds.get(line[:3], _K_OTHER)
+        try:
+            placed = True
+            if kind <= _K_NPU:
+                # Proxy ID body: selectors and SA lines.
+                if proxyid is None or kind == _K_OTHER:
+                    placed = False
+                elif kind == _K_SELECTOR:
+                    match = _SELECTOR_FAST(line)
+                    if match is not None:
+                        proxyid[line[:3]].append({"protocol": int(match.group(1)),
+                                                  "address": normalize_address(match.group(2)),
+                                                  "port": int(match.group(3))})
+                    elif line.startswith(":", 3):
+                        selector = parse_selector(line[4:])
+                        if selector is None:
+                            placed = False
+                        else:
+                            proxyid[line[:3]].append(selector)
+                    else:
+                        placed = False
+                elif kind == _K_SA:
+                    sa = _new_sa()
+                    direction = None
+                    proxyid["sas"].append(sa)
+                    _sa_line(sa, line, include_keys)
+                elif sa is None:
+                    placed = False
+                elif kind == _K_DEC:
+                    match = _PKTS_RE.match(line)
+                    if match is not None:
+                        _pkts_line(sa, match, include_keys)
+                    elif line.startswith(":", 3):
+                        direction = sa["inbound"]
+                        _crypto_line(direction, sa, line, include_keys)
+                    else:
+                        placed = False
+                elif kind == _K_ENC:
+                    if line.startswith(":", 3):
+                        direction = sa["outbound"]
+                        _crypto_line(direction, sa, line, include_keys)
+                    else:
+                        placed = False
+                elif kind == _K_AH:
+                    if direction is None:
+                        placed = False
+                    else:
+                        _ah_line(direction, sa, line, include_keys)
+                elif kind == _K_SEQNO:
+                    if line.startswith("seqno="):
+                        _seqno_line(sa, line, include_keys)
+                    else:
+                        placed = False
+                elif kind == _K_LIFE:
+                    if line.startswith("life:"):
+                        _life_line(sa, line, include_keys)
+                    else:
+                        placed = False
+                elif line.startswith("npu_flag="):
+                    _npu_line(sa, line, include_keys)
+                else:
+                    placed = False
+                if not placed:
+                    # Not a proxy ID line after all: the tunnel body may still take it.
+                    placed = _tunnel_body(tunnel, line, include_keys)
+            elif kind == _K_NAME and line.startswith("name="):
+                tunnel = proxyid = sa = direction = None
+                tunnel = _name_line(line, vdom_index, include_keys)
+                tunnels.append(tunnel)
+            elif kind == _K_PROXYID and tunnel is not None and line.startswith("proxyid="):
+                proxyid = _proxyid_line(line, include_keys)
+                sa = None
+                direction = None
+                tunnel["proxyids"].append(proxyid)
+            elif kind == _K_SEPARATOR and _SEPARATOR_RE.match(line):
+                tunnel = proxyid = sa = direction = None
+            elif kind == _K_HEADER and _HEADER_RE.match(line) is not None:
+                vdom_index = int(_HEADER_RE.match(line).group(1))
+                tunnel = proxyid = sa = direction = None
+            else:
+                placed = _tunnel_line(kind, tunnel, line, include_keys)
+        except Exception:  # a malformed line must never sink the whole output
+            placed = False
+        if not placed:
+            unparsed.append(line if include_keys else redact_text(line))
 
 
 def parse_tunnel_list(text: Any, include_keys: bool = False) -> Dict[str, Any]:
@@ -527,15 +846,7 @@ def parse_tunnel_list(text: Any, include_keys: bool = False) -> Dict[str, Any]:
     tunnels: List[Dict[str, Any]] = []
     unparsed: List[str] = []
     try:
-        state = _State()
-        for raw in clean_lines(text):
-            line = raw.strip()
-            try:
-                placed = _handle_line(state, line, tunnels, include_keys)
-            except Exception:  # a malformed line must never sink the whole output
-                placed = False
-            if not placed:
-                unparsed.append(line if include_keys else redact_text(line))
+        _parse_lines(clean_lines_stripped(text), include_keys, tunnels, unparsed)
     except Exception:
         pass
     return {"tunnels": tunnels, "unparsed": unparsed}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Callable, Optional, Union
 
 
 class CliError(Exception):
@@ -34,30 +34,60 @@ UNKNOWN_ACTION = "Unknown action 0"
 
 @dataclass(frozen=True)
 class Leaf:
-    """A command. ``scope``: any | vdom (needs a VDOM context) | global | top (multi-VDOM top level)."""
+    """A command. ``scope``: any | vdom (needs a VDOM context) | global | top (multi-VDOM top level).
+
+    ``arg``, when set, is passed to the handler before the arguments (one handler
+    serving several keywords, e.g. each ``execute ping-options`` setting).
+    """
 
     handler: str
     scope: str = "any"
+    arg: Optional[str] = None
 
 
 Tree = dict[str, Union["Tree", Leaf]]
+
+
+def _ping_options() -> Tree:
+    tree: Tree = {name: Leaf("ping_option", "vdom", name)
+                  for name in ("repeat-count", "data-size", "timeout", "interval", "ttl", "tos",
+                               "df-bit", "source")}
+    tree["view-settings"] = Leaf("ping_view", "vdom")
+    tree["reset"] = Leaf("ping_reset", "vdom")
+    return tree
+
 
 # Commands reachable outside config tables. Later features add leaves here.
 MAIN_TREE: Tree = {
     "get": {
         "system": {"status": Leaf("system_status"), "console": Leaf("console_get", "global")},
-        "vpn": {"ipsec": {"tunnel": {"summary": Leaf("tunnel_summary", "vdom")}}},
+        "vpn": {"ipsec": {
+            "tunnel": {"summary": Leaf("tunnel_summary", "vdom"), "details": Leaf("tunnel_details", "vdom"),
+                       "name": Leaf("tunnel_name", "vdom")},
+            "stats": {"tunnel": Leaf("stats_tunnel", "vdom")},
+        }},
+        # The older spelling (6.0 CLI reference) and the old monitor table.
+        "ipsec": {"tunnel": {"list": Leaf("ipsec_tunnel_list", "vdom"), "summary": Leaf("tunnel_summary", "vdom"),
+                             "details": Leaf("tunnel_details", "vdom"), "name": Leaf("tunnel_name", "vdom")}},
     },
     "show": {
         "system": {"console": Leaf("console_show", "global")},
-        "full-configuration": {"system": {"console": Leaf("console_show_full", "global")}},
+        "vpn": {"ipsec": {"phase1-interface": Leaf("phase1_show", "vdom", "show"),
+                          "phase2-interface": Leaf("phase2_show", "vdom", "show")}},
+        "full-configuration": {
+            "system": {"console": Leaf("console_show_full", "global")},
+            "vpn": {"ipsec": {"phase1-interface": Leaf("phase1_show", "vdom", "full"),
+                              "phase2-interface": Leaf("phase2_show", "vdom", "full")}},
+        },
     },
     "diagnose": {
         "vpn": {
             "tunnel": {"list": Leaf("tunnel_list", "vdom"), "dialup-list": Leaf("dialup_list", "vdom")},
             "ike": {"gateway": {"list": Leaf("gateway_list", "vdom")}},
+            "ipsec": {"status": Leaf("ipsec_status", "vdom")},
         },
     },
+    "execute": {"ping": Leaf("ping", "vdom"), "ping-options": _ping_options()},
     "config": {
         "system": {"console": Leaf("config_console", "global")},
         "global": Leaf("config_global", "top"),

@@ -194,6 +194,21 @@ class TunnelResult:
 
 
 @dataclass
+class PingHost:
+    """An address ``execute ping`` can get an answer from (filled by ``negotiate.derive``).
+
+    ``owner`` is the lab device's hostname, or None for an external peer. ``underlay``:
+    reachable without a tunnel (a tunnel gateway, or any external peer); a LAN-side
+    interface of another device answers only through an up selector that covers it.
+    """
+
+    owner: Optional[str]
+    answers: bool
+    underlay: bool
+    latency_ms: int = 0
+
+
+@dataclass
 class Device:
     hostname: str
     model: str
@@ -208,6 +223,8 @@ class Device:
     ha_mode: str = "standalone"
     interfaces: dict[str, Interface] = field(default_factory=dict)
     tunnels: dict[str, list[TunnelView]] = field(default_factory=dict)
+    # Every pingable address of the lab; one dict shared by all devices.
+    hosts: dict[str, PingHost] = field(default_factory=dict, repr=False)
 
     @property
     def multi_vdom(self) -> bool:

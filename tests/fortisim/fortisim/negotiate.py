@@ -19,6 +19,7 @@ from fortisim.model import (
     LabEnd,
     Phase1,
     Phase2,
+    PingHost,
     Selector,
     StaticTunnelSpec,
     TunnelResult,
@@ -259,6 +260,35 @@ class _Builder:
                                              "down" if fault else "up", fault))
 
 
+# External peers declared down with one of these faults do not answer pings either;
+# a peer that only disagrees on IKE settings still answers ICMP.
+SILENT_FAULTS = frozenset({"peer_unreachable", "dpd_timeout"})
+
+
+def _hosts(lab: Lab) -> dict[str, PingHost]:
+    """Every pingable address of the lab (see ``PingHost``)."""
+    gateways = {view.local_gw for device in lab.devices.values()
+                for views in device.tunnels.values() for view in views}
+    hosts: dict[str, PingHost] = {}
+    for device in lab.devices.values():
+        for iface in device.interfaces.values():
+            ip = str(iface.ip)
+            hosts[ip] = PingHost(device.hostname, True, ip in gateways, device.latency_ms)
+    ends = [end for spec in lab.static_tunnels for end in (spec.a, spec.b)]
+    ends += [spoke for dial in lab.dialups for spoke in dial.spokes]
+    for end in ends:
+        if not end.is_external:
+            continue
+        ip = str(end.external)
+        answers = end.state == "up" or (end.fault or "peer_unreachable") not in SILENT_FAULTS
+        known = hosts.get(ip)
+        if known is None:
+            hosts[ip] = PingHost(None, answers, True)
+        elif known.owner is None:
+            known.answers = known.answers or answers
+    return hosts
+
+
 def derive(lab: Lab) -> Lab:
     """Fill every device's tunnel views and ``lab.results``. Idempotent on a fresh Lab."""
     builder = _Builder(lab)
@@ -271,4 +301,7 @@ def derive(lab: Lab) -> Lab:
             # Serials count up per VDOM in creation order, like the kernel's.
             for serial, view in enumerate(views, start=1):
                 view.serial = serial
+    hosts = _hosts(lab)
+    for device in lab.devices.values():
+        device.hosts = hosts
     return lab

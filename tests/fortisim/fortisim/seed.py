@@ -33,3 +33,8 @@ def int_between(low: int, high: int, *parts: object) -> int:
 def spi(*parts: object) -> str:
     """An 8-hex-digit SPI; never below 0x100 (those values are reserved)."""
     return f"{int_between(0x1000_0000, 0xFFFF_FFFF, 'spi', *parts):08x}"
+
+
+def raw_bytes(nbytes: int, *parts: object) -> bytes:
+    """``nbytes`` of pseudo-random data."""
+    return _stream(parts, nbytes)

@@ -28,6 +28,7 @@ from fortisim.commands import (
     value_error,
 )
 from fortisim.model import Admin, Device
+from fortisim.ping import INT_OPTIONS, PingOptions, parse_target, ping
 from fortisim.stats import StatsBook
 
 PAGE_LINES = 22
@@ -93,6 +94,8 @@ class Shell:
         self._input = _Input(read)
         self._write = write
         self.closed = False
+        self.ping_options = PingOptions()  # session-scoped, like on FortiOS
+        self._extra_sleep = 0.0  # simulated time a command takes beyond latency_ms (ping)
         if admin.vdom_scoped:
             # A VDOM admin lands in its VDOM and can never leave it.
             self.ctx = Context("vdom", admin.vdom, admin.vdom)
@@ -152,7 +155,8 @@ class Shell:
             if not tokens:
                 raise parse_error("|")
             leaf, args = resolve(self._tree(), tokens, self._allowed)
-            lines = getattr(self, f"_do_{leaf.handler}")(args)
+            handler = getattr(self, f"_do_{leaf.handler}")
+            lines = handler(args) if leaf.arg is None else handler(leaf.arg, args)
             for stage in stages[1:]:
                 lines = apply_pipe(lines, stage)
         except CliError as err:
@@ -188,8 +192,10 @@ class Shell:
             self._write("".join(f"{text}\n" for text in lines))
 
     async def _latency(self) -> None:
-        if self.device.latency_ms:
-            await asyncio.sleep(self.device.latency_ms / 1000)
+        delay = self.device.latency_ms / 1000 + self._extra_sleep
+        self._extra_sleep = 0.0
+        if delay:
+            await asyncio.sleep(delay)
 
     async def _accept_disclaimer(self) -> None:
         text = self.device.disclaimer or ""
@@ -299,6 +305,75 @@ class Shell:
     def _do_tunnel_summary(self, args: list[str]) -> list[str]:
         self._no_args(args)
         return render.tunnel_summary(self.device, self._vdom())
+
+    def _do_tunnel_details(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        return render.tunnel_details(self.device, self._vdom(), self.clock)
+
+    def _do_tunnel_name(self, args: list[str]) -> list[str]:
+        if len(args) != 1:
+            raise parse_error(args[1] if args else "name")
+        return render.tunnel_details(self.device, self._vdom(), self.clock, args[0])
+
+    def _do_ipsec_tunnel_list(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        return render.ipsec_tunnel_list(self.device, self._vdom(), self.clock)
+
+    def _do_stats_tunnel(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        return render.stats_tunnel(self.device, self._vdom())
+
+    def _do_ipsec_status(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        return render.ipsec_status(self.device, self.clock)
+
+    def _do_phase1_show(self, mode: str, args: list[str]) -> list[str]:
+        if len(args) > 1:
+            raise parse_error(args[1])
+        return render.phase1_show(self.device, self._vdom(), mode == "full", args[0] if args else None)
+
+    def _do_phase2_show(self, mode: str, args: list[str]) -> list[str]:
+        if len(args) > 1:
+            raise parse_error(args[1])
+        return render.phase2_show(self.device, self._vdom(), mode == "full", args[0] if args else None)
+
+    # -- handlers: execute ping ----------------------------------------------------
+    def _do_ping(self, args: list[str]) -> list[str]:
+        if len(args) != 1:
+            raise parse_error(args[1] if args else "ping")
+        target = parse_target(args[0])
+        if target is None:
+            return ["Unable to resolve hostname."]
+        lines, self._extra_sleep = ping(self.device, self._vdom(), self.ping_options, target)
+        return lines
+
+    def _do_ping_option(self, option: str, args: list[str]) -> list[str]:
+        if len(args) != 1:
+            raise parse_error(args[1] if args else option)
+        value = args[0]
+        if option == "source":
+            if value != "auto" and parse_target(value) is None:
+                raise value_error(value)
+            self.ping_options.source = value if value == "auto" else str(parse_target(value))
+        elif option == "df-bit":
+            if value not in ("yes", "no"):
+                raise value_error(value)
+            self.ping_options.df_bit = value
+        else:
+            attr, low, high = INT_OPTIONS[option]
+            if not value.isdigit() or not low <= int(value) <= high:
+                raise value_error(value)
+            setattr(self.ping_options, attr, int(value))
+        return []
+
+    def _do_ping_view(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        return self.ping_options.view_settings()
+
+    def _do_ping_reset(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        self.ping_options = PingOptions()
+        return []
 
     # -- handlers: contexts ------------------------------------------------------
     def _do_config_global(self, args: list[str]) -> list[str]:

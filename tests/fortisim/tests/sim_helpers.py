@@ -67,3 +67,21 @@ class Terminal:
 
         asyncio.run(go())
         return "".join(out)
+
+
+TRAIN_VERSIONS = ["6.4.15", "7.0.17", "7.2.10", "7.4.7", "7.6.3"]
+
+
+def trains_lab() -> Lab:
+    """Devices V0..V4 (one per train) against PEER: ``upN`` (npu on), ``downN`` (PSK
+    mismatch, npu off) and ``deadN`` (a silent external peer)."""
+    devices: list[dict[str, Any]] = [{"hostname": f"V{i}", "version": v} for i, v in enumerate(TRAIN_VERSIONS)]
+    devices.append({"hostname": "PEER", "version": "7.2.10"})
+    tunnels: list[dict[str, Any]] = []
+    for i in range(len(TRAIN_VERSIONS)):
+        tunnels.append({"name": f"up{i}", "a": {"device": f"V{i}"}, "b": {"device": "PEER"}})
+        tunnels.append({"name": f"down{i}", "phase1": {"npu_offload": "disable"}, "a": {"device": f"V{i}"},
+                        "b": {"device": "PEER", "phase1": {"psksecret": "wrong"}}})
+        tunnels.append({"name": f"dead{i}", "a": {"device": f"V{i}"},
+                        "b": {"external": "203.0.113.99", "state": "down"}})
+    return parse_lab({"devices": devices, "tunnels": tunnels})

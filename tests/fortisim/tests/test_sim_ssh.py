@@ -201,6 +201,18 @@ def test_exec_channel_runs_commands(sim: RunningLab) -> None:
     client.close()
 
 
+def test_netmiko_details_config_and_ping(sim: RunningLab) -> None:
+    conn = _netmiko(sim, "STD")
+    details = conn.send_command("get vpn ipsec tunnel name t1")
+    assert details.startswith("gateway\n  name: 't1'\n") and "      inbound\n        spi: " in details
+    config = conn.send_command("show vpn ipsec phase1-interface t1")
+    assert '    edit "t1"' in config and "set psksecret ENC " in config and "fortisim-psk" not in config
+    peer = sim.lab.devices["MV"].interfaces["port1"].ip
+    ping = conn.send_command(f"execute ping {peer}")
+    assert "5 packets transmitted, 5 packets received, 0% packet loss" in ping and "round-trip" in ping
+    conn.disconnect()
+
+
 def test_sigterm_stops_cleanly_with_open_session(tmp_path: Path) -> None:
     with running_lab({"devices": [{"hostname": "ONE", "version": "7.4.7"}]}, tmp_path) as sim:
         client = _paramiko(sim, "ONE", "admin", "fortisim")

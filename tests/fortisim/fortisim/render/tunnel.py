@@ -162,15 +162,23 @@ def dialup_list(device: Device, vdom: str, clock: Clock, parent: Optional[str] =
                     clock, dialup_list=True)
 
 
+def tx_errors(view: TunnelView) -> int:
+    """Packets dropped on the way out: only while IKE retransmits to a silent peer."""
+    return seed.int_between(1, 40, "txerr", view.link) if view.connecting else 0
+
+
+def summary_views(device: Device, vdom: str) -> list[TunnelView]:
+    """Tunnels the ``get vpn ipsec tunnel ...`` family lists: dial-up instances, not parents."""
+    return [view for view in device.views(vdom) if view.kind != "dialup"]
+
+
 def tunnel_summary(device: Device, vdom: str) -> list[str]:
     lines = []
-    for view in device.views(vdom):
-        if view.kind == "dialup":  # the parent is a template; its instances are listed
-            continue
+    for view in summary_views(device, vdom):
         rxp, txp = tunnel_traffic(view)[:2]
         port = view.remote_port if view.nat else 0
         up = sum(1 for s in view.selectors if s.up)
-        tx_err = seed.int_between(1, 40, "txerr", view.link) if view.connecting else 0
+        tx_err = tx_errors(view)
         lines.append(f"'{view.name}' {view.remote_gw}:{port}  selectors(total,up): {len(view.selectors)}/{up}"
                      f"  rx(pkt,err): {rxp}/0  tx(pkt,err): {txp}/{tx_err}")
     return lines

@@ -12,10 +12,12 @@ from ansible_collections.fortidiag.ipsec.plugins.module_utils.facts import (
 
 
 def test_resolve_all_and_exclusions() -> None:
-    assert resolve_subsets(["all"]) == ["tunnel_summary", "tunnel_list", "ike_gateways"]
-    assert resolve_subsets(["all", "!ike_gateways"]) == ["tunnel_summary", "tunnel_list"]
+    everything = ["system", "tunnel_summary", "tunnel_list", "ike_gateways", "tunnel_details",
+                  "ipsec_tunnel_list", "stats", "hw_offload", "config"]
+    assert resolve_subsets(["all"]) == everything
+    assert resolve_subsets(["all", "!ike_gateways", "!config"]) == [s for s in everything if s not in ("ike_gateways", "config")]
     assert resolve_subsets(["ike_gateways", "tunnel_summary"]) == ["tunnel_summary", "ike_gateways"]
-    assert resolve_subsets(["!tunnel_list"]) == ["tunnel_summary", "ike_gateways"]
+    assert resolve_subsets(["!tunnel_list"]) == [s for s in everything if s != "tunnel_list"]
 
 
 def test_resolve_unknown_subset_names_the_choices() -> None:
@@ -29,6 +31,19 @@ def test_plan_groups_commands_by_vdom() -> None:
         ("root", "get vpn ipsec tunnel summary"), ("root", "diagnose vpn tunnel list"),
         ("cust", "get vpn ipsec tunnel summary"), ("cust", "diagnose vpn tunnel list"),
     ]
+
+
+def test_plan_runs_device_wide_commands_once_in_the_first_vdom() -> None:
+    plan = plan_commands(["hw_offload", "stats", "config"], ["root", "cust"], [])
+    assert [(p["vdom"], p["command"]) for p in plan] == [
+        ("root", "diagnose vpn ipsec status"), ("root", "get vpn ipsec stats tunnel"),
+        ("root", "show full-configuration vpn ipsec phase1-interface"),
+        ("root", "show full-configuration vpn ipsec phase2-interface"),
+        ("cust", "get vpn ipsec stats tunnel"),
+        ("cust", "show full-configuration vpn ipsec phase1-interface"),
+        ("cust", "show full-configuration vpn ipsec phase2-interface"),
+    ]
+    assert plan_commands(["system"], ["root"], []) == []  # read at login
 
 
 def test_plan_by_name_quotes_names_with_spaces() -> None:
@@ -46,11 +61,43 @@ SUMMARY = """'to hq' 192.0.2.10:0  selectors(total,up): 2/2  rx(pkt,err): 10/0  
 """
 
 
+def _results(subset: str, vdom: object, output: str) -> list:
+    return [dict(p, output=output) for p in plan_commands([subset], [vdom], [])]
+
+
 def test_build_facts_filters_summary_by_name_and_dialup_parent_and_tags_vdom() -> None:
-    results = [{"subset": "tunnel_summary", "vdom": "root", "output": SUMMARY}]
+    results = _results("tunnel_summary", "root", SUMMARY)
     facts = build_facts(["tunnel_summary"], results, ["to hq", "dial"], include_keys=False)
     tunnels = facts["tunnel_summary"]["tunnels"]
     assert [t["name"] for t in tunnels] == ["to hq", "dial_0"]
     assert {t["vdom"] for t in tunnels} == {"root"}
     assert tunnels[0]["selectors_up"] == 2
     assert facts["tunnel_summary"]["unparsed"] == []
+
+
+STATS = """\
+tunnels
+  total: 3
+  static/ddns: 2
+  dynamic: 1
+  manual: 0
+  errors: 0
+selectors
+  total: 4
+  up: 3
+"""
+
+
+def test_stats_add_up_across_vdoms_and_keep_each_vdom() -> None:
+    results = _results("stats", "root", STATS) + _results("stats", "cust", STATS)
+    stats = build_facts(["stats"], results, [], include_keys=False)["stats"]
+    assert stats["selectors"] == {"total": 8, "up": 6}
+    assert stats["tunnels"]["total"] == 6
+    assert set(stats["by_vdom"]) == {"root", "cust"}
+    assert stats["by_vdom"]["cust"]["selectors"] == {"total": 4, "up": 3}
+
+
+def test_system_subset_comes_from_the_login() -> None:
+    device = {"status": {"version": "7.2.8", "hostname": "FW", "unparsed": []}}
+    facts = build_facts(["system"], [], [], include_keys=False, device=device)
+    assert facts["system"]["version"] == "7.2.8"
