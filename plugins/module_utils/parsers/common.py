@@ -6,10 +6,12 @@ Everything here is pure and total: any input gives a value, nothing raises.
 """
 from __future__ import annotations
 
+import gc
 import ipaddress
 import re
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 REDACTED = "<redacted>"
 
@@ -72,24 +74,29 @@ def _last_carriage_segment(line: str) -> str:
     return ""
 
 
-def _clean(text: Any, drop_command_echo: bool, strip: bool) -> List[str]:
-    """clean_lines() in one pass; `strip` also left-strips each kept line."""
-    raw = to_text(text)
+def _prepare(raw: str) -> Tuple[str, bool, bool]:
+    """Clean-up done on a run of whole lines, plus whether lines may need repairs
+    (`\r`/backspace) or timestamp removal. No pattern here matches across a `\n`."""
     if "--More--" in raw:
         raw = _MORE_RE.sub("", raw)
     if "\x1b" in raw:
         raw = _ANSI_RE.sub("", raw)
     if "\r" in raw:
         raw = raw.replace("\r\n", "\n")
-    # Most captures need no per-line repair: test the whole text once, not every line.
+    # Most captures need neither: test the whole text once, not every line.
     rewrites = "\r" in raw or "\x08" in raw
     stamps = rewrites or _TIMESTAMP_ANYWHERE_RE.search(raw) is not None
+    return raw, rewrites, stamps
+
+
+def _clean_split(raw_lines: List[str], drop_command_echo: bool, strip: bool, rewrites: bool, stamps: bool,
+                 seen_data: bool) -> Tuple[List[str], bool]:
+    """The per-line part of clean_lines(); also returns whether output has started."""
     prompt_match = _PROMPT_RE.match
     command_match = _COMMAND_RE.match
     lines: List[str] = []
     append = lines.append
-    seen_data = False
-    for line in raw.split("\n"):
+    for line in raw_lines:
         if rewrites:
             if "\r" in line:
                 line = _last_carriage_segment(line)
@@ -116,7 +123,13 @@ def _clean(text: Any, drop_command_echo: bool, strip: bool) -> List[str]:
             continue
         seen_data = True
         append(stripped if strip else line.rstrip())
-    return lines
+    return lines, seen_data
+
+
+def _clean(text: Any, drop_command_echo: bool, strip: bool) -> List[str]:
+    """clean_lines() in one pass; `strip` also left-strips each kept line."""
+    raw, rewrites, stamps = _prepare(to_text(text))
+    return _clean_split(raw.split("\n"), drop_command_echo, strip, rewrites, stamps, False)[0]
 
 
 def clean_lines(text: Any, drop_command_echo: bool = True) -> List[str]:
@@ -132,6 +145,57 @@ def clean_lines(text: Any, drop_command_echo: bool = True) -> List[str]:
 def clean_lines_stripped(text: Any, drop_command_echo: bool = True) -> List[str]:
     """clean_lines() with each line also left-stripped (what line parsers work on)."""
     return _clean(text, drop_command_echo, True)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold off the cyclic garbage collector while a parser builds its result.
+
+    A parse allocates containers (dicts, lists) and frees almost none, which is what
+    triggers collections: each full one walks every object of the process again, so a
+    10x input would cost well over 10x the time (the same pattern Mercurial's `nogc`
+    avoids). The collector is enabled again afterwards if it was enabled before.
+    Then, unless the application uses gc.freeze() itself, the objects made meanwhile
+    are moved to the oldest generation (freeze + unfreeze: no object is visited), so
+    that the next young collection does not walk the whole result once more; cyclic
+    garbage among them is still found by the next full collection.
+    """
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            if not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
+            gc.enable()
+
+
+def iter_clean_lines(text: Any, drop_command_echo: bool = True, strip: bool = True,
+                     chunk_chars: int = 65536) -> Iterator[List[str]]:
+    """The lines of clean_lines_stripped() (clean_lines() with strip=False), in pieces.
+
+    Joined, the pieces are exactly the list the one-shot function returns. Each covers
+    about `chunk_chars` of input (whole lines) and is cleaned on its own (no clean-up
+    pattern spans lines), so a parser that takes the pieces one at a time works on text
+    that is still in the CPU cache, and holds one piece of lines at a time.
+    """
+    raw = to_text(text)
+    seen_data = False
+    start = 0
+    while True:
+        end = raw.find("\n", start + max(chunk_chars, 0))
+        piece, rewrites, stamps = _prepare(raw[start:] if end < 0 else raw[start:end + 1])
+        raw_lines = piece.split("\n")
+        if end >= 0:
+            raw_lines.pop()  # what follows the piece's last "\n" is the next piece
+        lines, seen_data = _clean_split(raw_lines, drop_command_echo, strip, rewrites, stamps, seen_data)
+        yield lines
+        if end < 0:
+            return
+        start = end + 1
 
 
 def redact_text(line: str) -> str:
@@ -214,10 +278,25 @@ def _ipv4_int(text: str) -> Optional[int]:
     return (first << 24) | (second << 16) | (third << 8) | fourth
 
 
+def _netmask_text(prefix: int) -> str:
+    value = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF
+    return "%d.%d.%d.%d" % (value >> 24, (value >> 16) & 255, (value >> 8) & 255, value & 255)
+
+
+# Canonical netmask / prefix length text -> "/prefix length". Anything else (a hostmask, a
+# non-contiguous mask, "024") is left to the ipaddress module.
+_PREFIXES: Dict[str, str] = dict((_netmask_text(prefix), "/%d" % prefix) for prefix in range(33))
+_PREFIXES.update((str(prefix), "/%d" % prefix) for prefix in range(33))
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# A dotted quad written the way ipaddress prints it, then a mask.
+_PLAIN_NETWORK_RE = re.compile(r"(%s(?:\.%s){3})/([0-9.]{1,15})" % (_OCTET, _OCTET))
+
+
 def _fast_ipv4_address(address: str) -> Optional[str]:
     """normalize_address() for the IPv4 forms FortiOS prints; None for anything else.
 
-    Gives exactly what the ipaddress-based code gives for these inputs.
+    Gives exactly what the ipaddress-based code gives for these inputs. As the dotted
+    quads are canonical, a network or range start prints as its own text.
     """
     if "-" in address:
         start_text, dummy, end_text = address.partition("-")
@@ -230,29 +309,16 @@ def _fast_ipv4_address(address: str) -> Optional[str]:
         size = end - start + 1
         if size & (size - 1) or start & (size - 1):
             return "%s-%s" % (start_text, end_text)
-        network, prefix = start, 33 - size.bit_length()
-    else:
-        host_text, dummy, mask_text = address.partition("/")
-        host = _ipv4_int(host_text)
-        if host is None:
-            return None
-        if mask_text.isdigit() and mask_text.isascii() and (mask_text == "0" or mask_text[0] != "0"):
-            prefix = int(mask_text) if len(mask_text) <= 2 else 33
-            if prefix > 32:
-                return None
-            hostmask = (1 << (32 - prefix)) - 1
-        else:
-            mask = _ipv4_int(mask_text)
-            if mask is None:
-                return None
-            hostmask = mask ^ 0xFFFFFFFF
-            if hostmask & (hostmask + 1):
-                return None  # not a contiguous netmask (ipaddress may read it as a hostmask)
-            prefix = 32 - hostmask.bit_length()
-        if host & hostmask:
-            return "%s/%d" % (host_text, prefix)  # host bits set: the address with its prefix
-        network = host
-    return "%d.%d.%d.%d/%d" % (network >> 24, (network >> 16) & 255, (network >> 8) & 255, network & 255, prefix)
+        return "%s/%d" % (start_text, 33 - size.bit_length())  # one network
+    match = _PLAIN_NETWORK_RE.fullmatch(address)
+    if match is None:
+        return None
+    prefix = _PREFIXES.get(match.group(2))
+    if prefix is None:
+        return None
+    # The network prints as its address; with host bits set ipaddress keeps the address
+    # (ip_interface): the same text either way.
+    return match.group(1) + prefix
 
 
 @lru_cache(maxsize=4096)

@@ -14,7 +14,8 @@ from typing import Any, Callable, Dict, List, Optional
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.common import (
     REDACTED,
-    clean_lines,
+    gc_paused,
+    iter_clean_lines,
     redact_field,
     redact_text,
     snake_key,
@@ -320,8 +321,12 @@ def _start_gateway(state: _State, gateways: List[Dict[str, Any]], vdom: Optional
     return state.gateway
 
 
+# First characters _SA_COUNTS_RE can match (IGNORECASE also lets "i" match "İ" and "ı").
+_SA_COUNTS_FIRST = frozenset("Ii\u0130\u0131")
+
+
 def _handle_line(state: _State, line: str, gateways: List[Dict[str, Any]], include_keys: bool) -> bool:
-    match = _SA_COUNTS_RE.match(line)
+    match = _SA_COUNTS_RE.match(line) if line[:1] in _SA_COUNTS_FIRST else None
     if match:
         if state.gateway is None:
             return False
@@ -378,15 +383,16 @@ def parse_ike_gateway_list(text: Any, include_keys: bool = False) -> Dict[str, A
     gateways: List[Dict[str, Any]] = []
     unparsed: List[str] = []
     try:
-        state = _State()
-        for raw in clean_lines(text):
-            line = raw.strip()
-            try:
-                placed = _handle_line(state, line, gateways, include_keys)
-            except Exception:
-                placed = False
-            if not placed:
-                unparsed.append(line if include_keys else redact_text(line))
+        with gc_paused():
+            state = _State()
+            for lines in iter_clean_lines(text):
+                for line in lines:
+                    try:
+                        placed = _handle_line(state, line, gateways, include_keys)
+                    except Exception:
+                        placed = False
+                    if not placed:
+                        unparsed.append(line if include_keys else redact_text(line))
     except Exception:
         pass
     return {"gateways": gateways, "unparsed": unparsed}

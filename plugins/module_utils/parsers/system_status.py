@@ -13,7 +13,7 @@ import re
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.common import (
-    clean_lines,
+    clean_lines_stripped,
     redact_field,
     redact_text,
     snake_key,
@@ -154,8 +154,7 @@ def parse_system_status(text: Any, include_keys: bool = False) -> Dict[str, Any]
     status = _new_status()
     unparsed: List[str] = []
     try:
-        for raw in clean_lines(text):
-            line = raw.strip()
+        for line in clean_lines_stripped(text):
             key, sep, value = line.partition(": ")
             if not sep and line.endswith(":"):
                 key, sep, value = line[:-1], ":", ""

@@ -7,16 +7,23 @@ to the current tunnel / proxy ID / SA. Works for FortiOS 5.6 to 7.6 layouts:
 line 1 gained `tun_id= tun_id6= dst_mtu= dpd-link= weight=` in 7.0 and
 `nexthop= status=` in 7.4 dialup-list; line 2 gained `run_state= role= overlay_id=`
 in 6.4 and `real_if=` in 7.4; `fec:` appeared in 7.2.
+
+Speed (a hub can list thousands of tunnels): lines are dispatched on their first three
+characters; lines as FortiOS prints them go through one precompiled regex each, and the
+runs of lines that always come together (a tunnel's head, a proxy ID with its selectors,
+a whole SA) through one regex per run. Anything else falls back to the token-by-token
+code, which defines the result: the fast paths give exactly the same output.
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.common import (
     REDACTED,
-    clean_lines_stripped,
+    gc_paused,
     is_hex,
+    iter_clean_lines,
     normalize_address,
     parse_selector,
     redact_text,
@@ -457,38 +464,105 @@ def _tunnel_body(tunnel: Optional[Dict[str, Any]], line: str, include_keys: bool
     return True
 
 
-# Fast paths: one regex for each line as FortiOS prints it (single spaces, plain ASCII
-# values, decimal numbers short enough for int()). A line that does not match exactly
-# goes through the token-by-token code above, which gives the same result for these.
+# Fast paths. Each line as FortiOS prints it (single spaces, plain ASCII values, decimal
+# numbers short enough for int()) has a pattern and a `_fill_*` function that applies
+# its groups; a line that does not match exactly goes through the token-by-token code
+# above, which gives the same result for the lines the patterns accept. In the patterns
+# N stands for a number group and V for a value group (no other capital N or V appears).
+# Runs of lines that always come together (a whole SA, the head of a tunnel, a proxy ID
+# with its selectors) are also matched at once, joined with "\n", which saves the
+# per-line dispatch: the result is the same as applying the lines one by one.
 _NUM = r"([0-9]{1,18})"
 _VAL = r"([!-~]+)"
+_FLAGS = r"((?: +[!-<>-~]+(?![!-~]))*)"  # whole tokens without "=" (the lookahead stops backtracking)
+
+
+def _expand(pattern: str) -> str:
+    return pattern.replace("N", _NUM).replace("V", _VAL)
 
 
 def _fast(pattern: str) -> Any:
-    return re.compile(pattern.replace("N", _NUM).replace("V", _VAL)).fullmatch
+    return re.compile(_expand(pattern)).fullmatch
 
 
-_SA_FAST = _fast(r"SA: +ref=N options=V type=V soft=N mtu=N expire=N/([!-~]*) replaywin=N")
-_SEQNO_FAST = _fast(r"seqno=V esn=N replaywin_lastseq=V(?: itn=N)?(?: qat=N rekey=N hash_search_len=N)?")
-_LIFE_FAST = _fast(r"life: +type=V bytes=V timeout=N/N")
-_CRYPTO_FAST = _fast(r"(?:dec|enc): +spi=V esp=V key=N(?: ([0-9A-Fa-f]+))?")
-_AH_FAST = _fast(r"ah=V key=N(?: ([0-9A-Fa-f]+))?")
-_NPU_FAST = _fast(r"npu_flag=V npu_rgwy=V npu_lgwy=V npu_selid=V dec_npuid=N enc_npuid=N")
-_PROXYID_NUM_FAST = _fast(r"proxyid_num=N child_num=N refcnt=N ilast=N olast=N ad=([!-~]*)")
-_STAT_FAST = _fast(r"stat: +rxp=N txp=N rxb=N txb=N")
-_DPD_FAST = _fast(r"dpd: +mode=V on=N(?: status=V)? idle=Nms retry=N count=N seqno=V")
-_NATT_FAST = _fast(r"natt: +mode=V draft=N interval=N remote_port=N")
-_FEC_FAST = _fast(r"fec: +egress=N ingress=N")
-_RUN_TALLY_FAST = _fast(r"run_tally=N")
-_PARENT_FAST = _fast(r"parent=V index=N")
-_SELECTOR_FAST = _fast(r"(?:src|dst): +N:([0-9./-]+):N")
-# The name runs up to the first " ver=" (checked after the match: `.*?` could run past it).
-_NAME_FAST = _fast(r"name=(.*?) ver=N serial=V ([0-9.]+):N->([0-9.]+):N"
-                   r"(?: nexthop=V)?(?: tun_id=V)?(?: tun_id6=V)?(?: status=V)?(?: dst_mtu=N)?(?: dpd-link=V)?(?: weight=N)?")
-_FLAGS = r"((?: +[!-<>-~]+)*)"  # tokens without "="
-_LINE2_FAST = _fast(r"bound_if=N(?: real_if=N)? lgwy=V tun=V mode=V encap=V options\[([0-9A-Fa-f]*)\]=([!-~]*)" + _FLAGS
-                    + r"(?: +run_state=N)?(?: +role=V)? +accept_traffic=N(?: +overlay_id=N)?")
-_PROXYID_FAST = _fast(r"proxyid=(.*?) proto=N sa=N ref=N serial=V" + _FLAGS)
+def _group_count(pattern: str) -> int:
+    return re.compile(_expand(pattern)).groups
+
+
+_NAME_LINE = (r"name=(.*?) ver=N serial=V ([0-9.]+):N->([0-9.]+):N"
+              r"(?: nexthop=V)?(?: tun_id=V)?(?: tun_id6=V)?(?: status=V)?(?: dst_mtu=N)?(?: dpd-link=V)?(?: weight=N)?")
+_LINE2_LINE = (r"bound_if=N(?: real_if=N)? lgwy=V tun=V mode=V encap=V options\[([0-9A-Fa-f]*)\]=([!-~]*)" + _FLAGS
+               + r"(?: +run_state=N)?(?: +role=V)? +accept_traffic=N(?: +overlay_id=N)?")
+_PARENT_LINE = r"parent=V index=N"
+_PROXYID_NUM_LINE = r"proxyid_num=N child_num=N refcnt=N ilast=N olast=N ad=([!-~]*)"
+_STAT_LINE = r"stat: +rxp=N txp=N rxb=N txb=N"
+_DPD_LINE = r"dpd: +mode=V on=N(?: status=V)? idle=Nms retry=N count=N seqno=V"
+_NATT_LINE = r"natt: +mode=V draft=N interval=N remote_port=N"
+_FEC_LINE = r"fec: +egress=N ingress=N"
+_RUN_TALLY_LINE = r"run_tally=N"
+_PROXYID_LINE = r"proxyid=(.*?) proto=N sa=N ref=N serial=V" + _FLAGS
+_SELECTOR_LINE = r"(src|dst): +N:([0-9./-]+):N"
+_SA_LINE = r"SA: +ref=N options=V type=V soft=N mtu=N expire=N/([!-~]*) replaywin=N"
+_SEQNO_LINE = r"seqno=V esn=N replaywin_lastseq=V(?: itn=N)?(?: qat=N rekey=N hash_search_len=N)?"
+_LIFE_LINE = r"life: +type=V bytes=V timeout=N/N"
+_CRYPTO_TAIL = r": +spi=V esp=V key=N(?: ([0-9A-Fa-f]+))?"  # after `dec` or `enc`
+_AH_LINE = r"ah=V key=N(?: ([0-9A-Fa-f]+))?"
+_PKTS_LINE = r"dec:pkts/bytes=N/N, enc:pkts/bytes=N/N"  # the plain form of _PKTS_RE
+_NPU_LINE = r"npu_flag=V npu_rgwy=V npu_lgwy=V npu_selid=V dec_npuid=N enc_npuid=N"
+
+_NAME_FAST = _fast(_NAME_LINE)
+_LINE2_FAST = _fast(_LINE2_LINE)
+_PARENT_FAST = _fast(_PARENT_LINE)
+_PROXYID_NUM_FAST = _fast(_PROXYID_NUM_LINE)
+_STAT_FAST = _fast(_STAT_LINE)
+_DPD_FAST = _fast(_DPD_LINE)
+_NATT_FAST = _fast(_NATT_LINE)
+_FEC_FAST = _fast(_FEC_LINE)
+_RUN_TALLY_FAST = _fast(_RUN_TALLY_LINE)
+_PROXYID_FAST = _fast(_PROXYID_LINE)
+_SELECTOR_FAST = _fast(_SELECTOR_LINE)
+_SA_FAST = _fast(_SA_LINE)
+_SEQNO_FAST = _fast(_SEQNO_LINE)
+_LIFE_FAST = _fast(_LIFE_LINE)
+_CRYPTO_FAST = _fast(r"(?:dec|enc)" + _CRYPTO_TAIL)
+_AH_FAST = _fast(_AH_LINE)
+_NPU_FAST = _fast(_NPU_LINE)
+
+# Head of a tunnel: name=, line 2, [parent=], proxyid_num=, stat:, dpd:, natt:, [fec:],
+# ending at a line end (what follows is read line by line).
+_HEAD_MAX_LINES = 8
+_HEAD_MATCH = re.compile(_expand("\n".join((
+    _NAME_LINE, _LINE2_LINE + "(?:\n" + _PARENT_LINE + ")?", _PROXYID_NUM_LINE, _STAT_LINE, _DPD_LINE,
+    _NATT_LINE + "(?:\n" + _FEC_LINE + ")?(?=\n|\\Z)")))).match
+# proxyid= and its first two selector lines.
+_PROXYID_BLOCK_LINES = 3
+_PROXYID_BLOCK_FAST = _fast("\n".join((_PROXYID_LINE, _SELECTOR_LINE, _SELECTOR_LINE)))
+# A whole SA: SA:, seqno=, life:, dec:, ah=, enc:, ah=, dec:pkts/bytes=, npu_flag=.
+_SA_BLOCK_LINES = 9
+_SA_BLOCK_FAST = _fast("\n".join((_SA_LINE, _SEQNO_LINE, _LIFE_LINE, "dec" + _CRYPTO_TAIL, _AH_LINE,
+                                  "enc" + _CRYPTO_TAIL, _AH_LINE, _PKTS_LINE, _NPU_LINE)))
+
+# Lines after the current one that a block match may read.
+_LOOKAHEAD = max(_HEAD_MAX_LINES, _PROXYID_BLOCK_LINES, _SA_BLOCK_LINES) - 1
+
+# Where each line's groups start in the block patterns.
+_AT_LINE2 = _group_count(_NAME_LINE)
+_AT_PARENT = _AT_LINE2 + _group_count(_LINE2_LINE)
+_AT_PROXYID_NUM = _AT_PARENT + _group_count(_PARENT_LINE)
+_AT_STAT = _AT_PROXYID_NUM + _group_count(_PROXYID_NUM_LINE)
+_AT_DPD = _AT_STAT + _group_count(_STAT_LINE)
+_AT_NATT = _AT_DPD + _group_count(_DPD_LINE)
+_AT_FEC = _AT_NATT + _group_count(_NATT_LINE)
+_AT_SELECTOR = _group_count(_PROXYID_LINE)
+_SELECTOR_GROUPS = _group_count(_SELECTOR_LINE)
+_AT_SEQNO = _group_count(_SA_LINE)
+_AT_LIFE = _AT_SEQNO + _group_count(_SEQNO_LINE)
+_AT_DEC = _AT_LIFE + _group_count(_LIFE_LINE)
+_AT_DEC_AH = _AT_DEC + _group_count("dec" + _CRYPTO_TAIL)
+_AT_ENC = _AT_DEC_AH + _group_count(_AH_LINE)
+_AT_ENC_AH = _AT_ENC + _group_count("enc" + _CRYPTO_TAIL)
+_AT_PKTS = _AT_ENC_AH + _group_count(_AH_LINE)
+_AT_NPU = _AT_PKTS + _group_count(_PKTS_LINE)
 
 # Line kind by its first three characters. Every rule of the parser needs one of these
 # prefixes, so a line with any other start cannot be placed.
@@ -501,111 +575,12 @@ _KINDS: Dict[str, int] = {
     "sta": _K_STAT, "dpd": _K_DPD, "nat": _K_NATT, "fec": _K_FEC, "run": _K_RUN_TALLY,
 }
 
-
-def _set_key(direction: Dict[str, Any], prefix: str, length: str, material: Optional[str], include_keys: bool) -> None:
-    direction[prefix + "key_length"] = int(length)
-    if material is None:
-        direction[prefix + "key"] = None
-    else:
-        direction[prefix + "key"] = material if include_keys else REDACTED
+_Groups = Tuple[Optional[str], ...]
 
 
-def _sa_line(sa: Dict[str, Any], line: str, include_keys: bool) -> None:
-    match = _SA_FAST(line)
-    if match is None:
-        _parse_sa_fields(sa, line[3:], include_keys)
-        return
-    ref, options, sa_type, soft, mtu, seconds, size, replaywin = match.groups()
-    sa["ref"] = int(ref)
-    sa["options"] = options
-    sa["type"] = sa_type
-    sa["soft"] = int(soft)
-    sa["mtu"] = int(mtu)
-    sa["expire_seconds"] = int(seconds)
-    sa["expire_bytes"] = size or None
-    sa["replaywin"] = int(replaywin)
-
-
-def _seqno_line(sa: Dict[str, Any], line: str, include_keys: bool) -> None:
-    match = _SEQNO_FAST(line)
-    if match is None:
-        _parse_sa_fields(sa, line, include_keys)
-        return
-    seqno, esn, lastseq, itn, qat, rekey, hash_search_len = match.groups()
-    sa["seqno"] = seqno
-    sa["esn"] = int(esn)
-    sa["replaywin_lastseq"] = lastseq
-    if itn is not None:
-        sa["itn"] = int(itn)
-    if qat is not None:
-        sa["qat"] = int(qat)
-        sa["rekey"] = int(rekey)
-        sa["hash_search_len"] = int(hash_search_len)
-
-
-def _life_line(sa: Dict[str, Any], line: str, include_keys: bool) -> None:
-    match = _LIFE_FAST(line)
-    if match is None:
-        _parse_life(sa, line[5:], include_keys)
-        return
-    life_type, life_bytes, remaining, total = match.groups()
-    sa["life_type"] = life_type
-    sa["life_bytes"] = life_bytes
-    sa["lifetime_remaining"] = int(remaining)
-    sa["lifetime"] = int(total)
-
-
-def _crypto_line(direction: Dict[str, Any], sa: Dict[str, Any], line: str, include_keys: bool) -> None:
-    match = _CRYPTO_FAST(line)
-    if match is None:
-        _parse_crypto(direction, sa, line[4:], include_keys)
-        return
-    spi, esp, length, material = match.groups()
-    direction["spi"] = spi
-    direction["esp"] = esp
-    _set_key(direction, "", length, material, include_keys)
-
-
-def _ah_line(direction: Dict[str, Any], sa: Dict[str, Any], line: str, include_keys: bool) -> None:
-    match = _AH_FAST(line)
-    if match is None:
-        _parse_crypto(direction, sa, line, include_keys)
-        return
-    ah, length, material = match.groups()
-    direction["ah"] = ah
-    _set_key(direction, "ah_", length, material, include_keys)
-
-
-def _pkts_line(sa: Dict[str, Any], match: Any, include_keys: bool) -> None:
-    dec_packets, dec_bytes, enc_packets, enc_bytes, rest = match.groups()
-    sa["dec_packets"], sa["dec_bytes"], sa["enc_packets"], sa["enc_bytes"] = (
-        int(dec_packets), int(dec_bytes), int(enc_packets), int(enc_bytes))
-    if rest:
-        for key, value in split_tokens(rest):
-            _store_other(sa, key, value, include_keys)
-
-
-def _npu_line(sa: Dict[str, Any], line: str, include_keys: bool) -> None:
-    match = _NPU_FAST(line)
-    if match is None:
-        _parse_npu(sa, line, include_keys)
-        return
-    flag, rgwy, lgwy, selid, dec_npuid, enc_npuid = match.groups()
-    sa["npu_flag"] = flag
-    sa["offload"] = _OFFLOAD.get(flag)
-    sa["npu_rgwy"] = rgwy
-    sa["npu_lgwy"] = lgwy
-    sa["npu_selid"] = selid
-    sa["dec_npuid"] = int(dec_npuid)
-    sa["enc_npuid"] = int(enc_npuid)
-
-
-def _name_line(line: str, vdom_index: Optional[int], include_keys: bool) -> Dict[str, Any]:
-    match = _NAME_FAST(line)
-    if match is None or " ver=" in match.group(1):
-        return _parse_name_line(line, vdom_index, include_keys)
+def _new_tunnel_from(values: _Groups, vdom_index: Optional[int]) -> Dict[str, Any]:
     (name, version, serial, local, local_port, remote, remote_port, nexthop, tun_id, tun_id6, status, dst_mtu,
-     dpd_link, weight) = match.groups()
+     dpd_link, weight) = values[:_AT_LINE2]
     tunnel = _new_tunnel(name.strip(), vdom_index)
     tunnel["version"] = int(version)
     tunnel["serial"] = serial
@@ -630,15 +605,13 @@ def _name_line(line: str, vdom_index: Optional[int], include_keys: bool) -> Dict
     return tunnel
 
 
-def _line2(tunnel: Dict[str, Any], line: str, include_keys: bool) -> bool:
-    match = _LINE2_FAST(line)
-    if match is None:
-        return _tunnel_body(tunnel, line, include_keys)
+def _fill_line2(tunnel: Dict[str, Any], values: _Groups, at: int) -> None:
     (bound_if, real_if, lgwy, tun, mode, encap, options_hex, first_option, flags, run_state, role, accept_traffic,
-     overlay_id) = match.groups()
+     overlay_id) = values[at:at + 13]
     tunnel["bound_if"] = int(bound_if)
     if real_if is not None:
         tunnel["real_if"] = int(real_if)
+    # `mode=dial_inst/3`: the name before the slash is what matters.
     tunnel["lgwy"] = lgwy.split("/", 1)[0]
     tunnel["tun"] = tun.split("/", 1)[0]
     tunnel["mode"] = mode.split("/", 1)[0]
@@ -657,14 +630,56 @@ def _line2(tunnel: Dict[str, Any], line: str, include_keys: bool) -> bool:
     if overlay_id is not None:
         tunnel["overlay_id"] = int(overlay_id)
     tunnel["npu"] = "npu" in options
-    return True
 
 
-def _proxyid_line(line: str, include_keys: bool) -> Dict[str, Any]:
-    match = _PROXYID_FAST(line)
-    if match is None or " proto=" in match.group(1):
-        return _parse_proxyid_line(line, include_keys)
-    name, proto, sa_count, ref, serial, flags = match.groups()
+def _fill_parent(tunnel: Dict[str, Any], values: _Groups, at: int) -> None:
+    tunnel["parent"] = values[at]
+    tunnel["index"] = int(values[at + 1])
+
+
+def _fill_proxyid_num(tunnel: Dict[str, Any], values: _Groups, at: int) -> None:
+    tunnel["proxyid_num"] = int(values[at])
+    tunnel["child_num"] = int(values[at + 1])
+    tunnel["refcnt"] = int(values[at + 2])
+    tunnel["ilast"] = int(values[at + 3])
+    tunnel["olast"] = int(values[at + 4])
+    tunnel["ad"] = values[at + 5]
+
+
+def _fill_stat(tunnel: Dict[str, Any], values: _Groups, at: int) -> None:
+    tunnel["rx_packets"] = int(values[at])
+    tunnel["tx_packets"] = int(values[at + 1])
+    tunnel["rx_bytes"] = int(values[at + 2])
+    tunnel["tx_bytes"] = int(values[at + 3])
+
+
+def _fill_dpd(tunnel: Dict[str, Any], values: _Groups, at: int) -> None:
+    mode, on, status, idle, retry, count, seqno = values[at:at + 7]
+    dpd = tunnel["dpd"]
+    dpd["mode"] = mode
+    dpd["on"] = int(on) != 0
+    if status is not None:
+        dpd["status"] = status
+    dpd["idle_ms"] = int(idle)
+    dpd["retry"] = int(retry)
+    dpd["count"] = int(count)
+    dpd["seqno"] = seqno  # printed in hex, kept as printed
+
+
+def _fill_natt(tunnel: Dict[str, Any], values: _Groups, at: int) -> None:
+    natt = tunnel["natt"]
+    natt["mode"] = values[at]
+    natt["draft"] = int(values[at + 1])
+    natt["interval"] = int(values[at + 2])
+    natt["remote_port"] = int(values[at + 3])
+
+
+def _fill_fec(tunnel: Dict[str, Any], values: _Groups, at: int) -> None:
+    tunnel["fec"] = {"egress": int(values[at]), "ingress": int(values[at + 1])}
+
+
+def _new_proxyid_from(values: _Groups) -> Dict[str, Any]:
+    name, proto, sa_count, ref, serial, flags = values[:_AT_SELECTOR]
     proxyid = _new_proxyid(name.strip())
     proxyid["protocol"] = int(proto)
     proxyid["sa_count"] = int(sa_count)
@@ -676,169 +691,332 @@ def _proxyid_line(line: str, include_keys: bool) -> Dict[str, Any]:
     return proxyid
 
 
+def _fill_selector(proxyid: Dict[str, Any], values: _Groups, at: int, addresses: Dict[str, str]) -> None:
+    """`addresses` memoizes normalize_address() for one parse (a hub repeats its subnets)."""
+    text: str = values[at + 2]
+    address = addresses.get(text)
+    if address is None:
+        address = addresses[text] = normalize_address(text)
+    proxyid[values[at]].append({"protocol": int(values[at + 1]),
+                                "address": address,
+                                "port": int(values[at + 3])})
+
+
+def _fill_sa(sa: Dict[str, Any], values: _Groups, at: int) -> None:
+    sa["ref"] = int(values[at])
+    sa["options"] = values[at + 1]  # hex as printed
+    sa["type"] = values[at + 2]
+    sa["soft"] = int(values[at + 3])
+    sa["mtu"] = int(values[at + 4])
+    sa["expire_seconds"] = int(values[at + 5])
+    sa["expire_bytes"] = values[at + 6] or None
+    sa["replaywin"] = int(values[at + 7])
+
+
+def _fill_seqno(sa: Dict[str, Any], values: _Groups, at: int) -> None:
+    seqno, esn, lastseq, itn, qat, rekey, hash_search_len = values[at:at + 7]
+    sa["seqno"] = seqno
+    sa["esn"] = int(esn)
+    sa["replaywin_lastseq"] = lastseq
+    if itn is not None:
+        sa["itn"] = int(itn)
+    if qat is not None:
+        sa["qat"] = int(qat)
+        sa["rekey"] = int(rekey)
+        sa["hash_search_len"] = int(hash_search_len)
+
+
+def _fill_life(sa: Dict[str, Any], values: _Groups, at: int) -> None:
+    sa["life_type"] = values[at]
+    sa["life_bytes"] = values[at + 1]
+    sa["lifetime_remaining"] = int(values[at + 2])
+    sa["lifetime"] = int(values[at + 3])
+
+
+def _set_key(direction: Dict[str, Any], prefix: str, length: Optional[str], material: Optional[str],
+             include_keys: bool) -> None:
+    direction[prefix + "key_length"] = int(length)
+    if material is None:
+        direction[prefix + "key"] = None
+    else:
+        direction[prefix + "key"] = material if include_keys else REDACTED
+
+
+def _fill_crypto(direction: Dict[str, Any], values: _Groups, at: int, include_keys: bool) -> None:
+    direction["spi"] = values[at]
+    direction["esp"] = values[at + 1]
+    _set_key(direction, "", values[at + 2], values[at + 3], include_keys)
+
+
+def _fill_ah(direction: Dict[str, Any], values: _Groups, at: int, include_keys: bool) -> None:
+    direction["ah"] = values[at]
+    _set_key(direction, "ah_", values[at + 1], values[at + 2], include_keys)
+
+
+def _fill_pkts(sa: Dict[str, Any], values: _Groups, at: int) -> None:
+    # All four converted before any is set: with _PKTS_RE (any digits) int() can refuse one.
+    sa["dec_packets"], sa["dec_bytes"], sa["enc_packets"], sa["enc_bytes"] = (
+        int(values[at]), int(values[at + 1]), int(values[at + 2]), int(values[at + 3]))
+
+
+def _fill_npu(sa: Dict[str, Any], values: _Groups, at: int) -> None:
+    flag = values[at]
+    sa["npu_flag"] = flag
+    sa["offload"] = _OFFLOAD.get(flag)
+    sa["npu_rgwy"] = values[at + 1]
+    sa["npu_lgwy"] = values[at + 2]
+    sa["npu_selid"] = values[at + 3]
+    sa["dec_npuid"] = int(values[at + 4])
+    sa["enc_npuid"] = int(values[at + 5])
+
+
+def _head_block(lines: List[str], index: int, vdom_index: Optional[int]) -> Tuple[Optional[Dict[str, Any]], int]:
+    """The tunnel whose head starts at lines[index], and how many lines it took (or None, 0)."""
+    match = _HEAD_MATCH("\n".join(lines[index:index + _HEAD_MAX_LINES]))
+    if match is None:
+        return None, 0
+    values = match.groups()
+    if " ver=" in values[0]:
+        return None, 0  # the name runs up to the first " ver=": let the line parser cut it
+    tunnel = _new_tunnel_from(values, vdom_index)
+    _fill_line2(tunnel, values, _AT_LINE2)
+    taken = 6
+    if values[_AT_PARENT] is not None:
+        _fill_parent(tunnel, values, _AT_PARENT)
+        taken += 1
+    _fill_proxyid_num(tunnel, values, _AT_PROXYID_NUM)
+    _fill_stat(tunnel, values, _AT_STAT)
+    _fill_dpd(tunnel, values, _AT_DPD)
+    _fill_natt(tunnel, values, _AT_NATT)
+    if values[_AT_FEC] is not None:
+        _fill_fec(tunnel, values, _AT_FEC)
+        taken += 1
+    return tunnel, taken
+
+
+def _fill_sa_block(sa: Dict[str, Any], values: _Groups, include_keys: bool) -> None:
+    _fill_sa(sa, values, 0)
+    _fill_seqno(sa, values, _AT_SEQNO)
+    _fill_life(sa, values, _AT_LIFE)
+    inbound = sa["inbound"]
+    _fill_crypto(inbound, values, _AT_DEC, include_keys)
+    _fill_ah(inbound, values, _AT_DEC_AH, include_keys)
+    outbound = sa["outbound"]
+    _fill_crypto(outbound, values, _AT_ENC, include_keys)
+    _fill_ah(outbound, values, _AT_ENC_AH, include_keys)
+    _fill_pkts(sa, values, _AT_PKTS)
+    _fill_npu(sa, values, _AT_NPU)
+
+
+def _name_line(line: str, vdom_index: Optional[int], include_keys: bool) -> Dict[str, Any]:
+    match = _NAME_FAST(line)
+    if match is None or " ver=" in match.group(1):
+        return _parse_name_line(line, vdom_index, include_keys)
+    return _new_tunnel_from(match.groups(), vdom_index)
+
+
+def _proxyid_line(line: str, include_keys: bool) -> Dict[str, Any]:
+    match = _PROXYID_FAST(line)
+    if match is None or " proto=" in match.group(1):
+        return _parse_proxyid_line(line, include_keys)
+    return _new_proxyid_from(match.groups())
+
+
+def _crypto_line(direction: Dict[str, Any], sa: Dict[str, Any], line: str, include_keys: bool) -> None:
+    match = _CRYPTO_FAST(line)
+    if match is None:
+        _parse_crypto(direction, sa, line[4:], include_keys)
+    else:
+        _fill_crypto(direction, match.groups(), 0, include_keys)
+
+
+# Per-tunnel lines: kind -> (pattern, fill).
+_TUNNEL_FAST: Dict[int, Tuple[Any, Any]] = {
+    _K_LINE2: (_LINE2_FAST, _fill_line2),
+    _K_PARENT: (_PARENT_FAST, _fill_parent),
+    _K_PROXYID: (_PROXYID_NUM_FAST, _fill_proxyid_num),
+    _K_STAT: (_STAT_FAST, _fill_stat),
+    _K_DPD: (_DPD_FAST, _fill_dpd),
+    _K_NATT: (_NATT_FAST, _fill_natt),
+    _K_FEC: (_FEC_FAST, _fill_fec),
+}
+
+
 def _tunnel_line(kind: int, tunnel: Optional[Dict[str, Any]], line: str, include_keys: bool) -> bool:
-    """The per-tunnel lines (fast path by kind, else the generic _tunnel_body)."""
+    """A per-tunnel line: fast path by kind, else the generic _tunnel_body."""
     if tunnel is None:
         return False
-    if kind == _K_LINE2:
-        return _line2(tunnel, line, include_keys)
-    if kind == _K_PROXYID:
-        match = _PROXYID_NUM_FAST(line)
-        if match is not None:
-            values = match.groups()
-            tunnel["proxyid_num"], tunnel["child_num"], tunnel["refcnt"], tunnel["ilast"], tunnel["olast"] = (
-                int(values[0]), int(values[1]), int(values[2]), int(values[3]), int(values[4]))
-            tunnel["ad"] = values[5]
-            return True
-    elif kind == _K_STAT:
-        match = _STAT_FAST(line)
-        if match is not None:
-            rxp, txp, rxb, txb = match.groups()
-            tunnel["rx_packets"], tunnel["tx_packets"], tunnel["rx_bytes"], tunnel["tx_bytes"] = (
-                int(rxp), int(txp), int(rxb), int(txb))
-            return True
-    elif kind == _K_DPD:
-        match = _DPD_FAST(line)
-        if match is not None:
-            mode, on, status, idle, retry, count, seqno = match.groups()
-            dpd = tunnel["dpd"]
-            dpd["mode"] = mode
-            dpd["on"] = int(on) != 0
-            if status is not None:
-                dpd["status"] = status
-            dpd["idle_ms"] = int(idle)
-            dpd["retry"] = int(retry)
-            dpd["count"] = int(count)
-            dpd["seqno"] = seqno
-            return True
-    elif kind == _K_NATT:
-        match = _NATT_FAST(line)
-        if match is not None:
-            mode, draft, interval, remote_port = match.groups()
-            natt = tunnel["natt"]
-            natt["mode"] = mode
-            natt["draft"] = int(draft)
-            natt["interval"] = int(interval)
-            natt["remote_port"] = int(remote_port)
-            return True
-    elif kind == _K_FEC:
-        match = _FEC_FAST(line)
-        if match is not None:
-            tunnel["fec"] = {"egress": int(match.group(1)), "ingress": int(match.group(2))}
-            return True
-    elif kind == _K_RUN_TALLY:
+    if kind == _K_RUN_TALLY:
         match = _RUN_TALLY_FAST(line)
         if match is not None:
             tunnel["run_tally"] = int(match.group(1))
             return True
-    elif kind == _K_PARENT:
-        match = _PARENT_FAST(line)
-        if match is not None:
-            tunnel["parent"] = match.group(1)
-            tunnel["index"] = int(match.group(2))
-            return True
+    else:
+        fast = _TUNNEL_FAST.get(kind)
+        if fast is not None:
+            match = fast[0](line)
+            if match is not None:
+                fast[1](tunnel, match.groups(), 0)
+                return True
     return _tunnel_body(tunnel, line, include_keys)
 
 
-def _parse_lines(lines: List[str], include_keys: bool, tunnels: List[Dict[str, Any]], unparsed: List[str]) -> None:
+def _parse_lines(pieces: Iterator[List[str]], include_keys: bool, tunnels: List[Dict[str, Any]],
+                 unparsed: List[str]) -> None:
     """One pass: each line goes by its kind to the current tunnel / proxy ID / SA.
 
     Same placement rules, in the same order, as the line-by-line cascade this replaced:
     header, separator, `name=`, `proxyid=`, then the proxy ID body (selectors, SA lines),
-    then the tunnel body; a line no rule takes goes to `unparsed`.
+    then the tunnel body; a line no rule takes goes to `unparsed`. The lines come in
+    pieces; the last _LOOKAHEAD lines of a piece wait for the next one, so that a block
+    match sees the same lines as it would in one list.
     """
     kinds = _KINDS
+    addresses: Dict[str, str] = {}
     vdom_index: Optional[int] = None
     tunnel: Optional[Dict[str, Any]] = None
     proxyid: Optional[Dict[str, Any]] = None
     sa: Optional[Dict[str, Any]] = None
     direction: Optional[Dict[str, Any]] = None
-    for line in lines:
-        kind = kinds.get(line[:3], _K_OTHER)
-        try:
-            placed = True
-            if kind <= _K_NPU:
-                # Proxy ID body: selectors and SA lines.
-                if proxyid is None or kind == _K_OTHER:
-                    placed = False
-                elif kind == _K_SELECTOR:
-                    match = _SELECTOR_FAST(line)
-                    if match is not None:
-                        proxyid[line[:3]].append({"protocol": int(match.group(1)),
-                                                  "address": normalize_address(match.group(2)),
-                                                  "port": int(match.group(3))})
-                    elif line.startswith(":", 3):
-                        selector = parse_selector(line[4:])
-                        if selector is None:
+    skip = 0
+    lines: List[str] = []
+    following = next(pieces, None)
+    while following is not None:
+        lines = lines + following if lines else following
+        following = next(pieces, None)
+        limit = len(lines) if following is None else max(len(lines) - _LOOKAHEAD, 0)
+        for index in range(limit):
+            if skip:
+                skip -= 1  # already applied as part of a block
+                continue
+            line = lines[index]
+            kind = kinds.get(line[:3], _K_OTHER)
+            try:
+                placed = True
+                if kind <= _K_NPU:
+                    # Proxy ID body: selectors and SA lines.
+                    if proxyid is None or kind == _K_OTHER:
+                        placed = False
+                    elif kind == _K_SA:
+                        sa = _new_sa()
+                        direction = None
+                        proxyid["sas"].append(sa)
+                        match = _SA_BLOCK_FAST("\n".join(lines[index:index + _SA_BLOCK_LINES]))
+                        if match is not None:
+                            _fill_sa_block(sa, match.groups(), include_keys)
+                            direction = sa["outbound"]
+                            skip = _SA_BLOCK_LINES - 1
+                        else:
+                            match = _SA_FAST(line)
+                            if match is None:
+                                _parse_sa_fields(sa, line[3:], include_keys)
+                            else:
+                                _fill_sa(sa, match.groups(), 0)
+                    elif kind == _K_SELECTOR:
+                        match = _SELECTOR_FAST(line)
+                        if match is not None:
+                            _fill_selector(proxyid, match.groups(), 0, addresses)
+                        elif line.startswith(":", 3):
+                            selector = parse_selector(line[4:])
+                            if selector is None:
+                                placed = False
+                            else:
+                                proxyid[line[:3]].append(selector)
+                        else:
+                            placed = False
+                    elif sa is None:
+                        placed = False
+                    elif kind == _K_DEC:
+                        match = _PKTS_RE.match(line)
+                        if match is not None:
+                            _fill_pkts(sa, match.groups(), 0)
+                            if match.group(5):
+                                for key, value in split_tokens(match.group(5)):
+                                    _store_other(sa, key, value, include_keys)
+                        elif line.startswith(":", 3):
+                            direction = sa["inbound"]
+                            _crypto_line(direction, sa, line, include_keys)
+                        else:
+                            placed = False
+                    elif kind == _K_ENC:
+                        if line.startswith(":", 3):
+                            direction = sa["outbound"]
+                            _crypto_line(direction, sa, line, include_keys)
+                        else:
+                            placed = False
+                    elif kind == _K_AH:
+                        if direction is None:
                             placed = False
                         else:
-                            proxyid[line[:3]].append(selector)
+                            match = _AH_FAST(line)
+                            if match is None:
+                                _parse_crypto(direction, sa, line, include_keys)
+                            else:
+                                _fill_ah(direction, match.groups(), 0, include_keys)
+                    elif kind == _K_SEQNO:
+                        if line.startswith("seqno="):
+                            match = _SEQNO_FAST(line)
+                            if match is None:
+                                _parse_sa_fields(sa, line, include_keys)
+                            else:
+                                _fill_seqno(sa, match.groups(), 0)
+                        else:
+                            placed = False
+                    elif kind == _K_LIFE:
+                        if line.startswith("life:"):
+                            match = _LIFE_FAST(line)
+                            if match is None:
+                                _parse_life(sa, line[5:], include_keys)
+                            else:
+                                _fill_life(sa, match.groups(), 0)
+                        else:
+                            placed = False
+                    elif line.startswith("npu_flag="):
+                        match = _NPU_FAST(line)
+                        if match is None:
+                            _parse_npu(sa, line, include_keys)
+                        else:
+                            _fill_npu(sa, match.groups(), 0)
                     else:
                         placed = False
-                elif kind == _K_SA:
-                    sa = _new_sa()
+                    if not placed:
+                        # Not a proxy ID line after all: the tunnel body may still take it.
+                        placed = _tunnel_body(tunnel, line, include_keys)
+                elif kind == _K_NAME and line.startswith("name="):
+                    tunnel = proxyid = sa = direction = None
+                    tunnel, taken = _head_block(lines, index, vdom_index)
+                    if tunnel is None:
+                        tunnel = _name_line(line, vdom_index, include_keys)
+                    else:
+                        skip = taken - 1
+                    tunnels.append(tunnel)
+                elif kind == _K_PROXYID and tunnel is not None and line.startswith("proxyid="):
+                    match = _PROXYID_BLOCK_FAST("\n".join(lines[index:index + _PROXYID_BLOCK_LINES]))
+                    if match is not None and " proto=" not in match.group(1):
+                        values = match.groups()
+                        proxyid = _new_proxyid_from(values)
+                        _fill_selector(proxyid, values, _AT_SELECTOR, addresses)
+                        _fill_selector(proxyid, values, _AT_SELECTOR + _SELECTOR_GROUPS, addresses)
+                        skip = _PROXYID_BLOCK_LINES - 1
+                    else:
+                        proxyid = _proxyid_line(line, include_keys)
+                    sa = None
                     direction = None
-                    proxyid["sas"].append(sa)
-                    _sa_line(sa, line, include_keys)
-                elif sa is None:
-                    placed = False
-                elif kind == _K_DEC:
-                    match = _PKTS_RE.match(line)
-                    if match is not None:
-                        _pkts_line(sa, match, include_keys)
-                    elif line.startswith(":", 3):
-                        direction = sa["inbound"]
-                        _crypto_line(direction, sa, line, include_keys)
-                    else:
-                        placed = False
-                elif kind == _K_ENC:
-                    if line.startswith(":", 3):
-                        direction = sa["outbound"]
-                        _crypto_line(direction, sa, line, include_keys)
-                    else:
-                        placed = False
-                elif kind == _K_AH:
-                    if direction is None:
-                        placed = False
-                    else:
-                        _ah_line(direction, sa, line, include_keys)
-                elif kind == _K_SEQNO:
-                    if line.startswith("seqno="):
-                        _seqno_line(sa, line, include_keys)
-                    else:
-                        placed = False
-                elif kind == _K_LIFE:
-                    if line.startswith("life:"):
-                        _life_line(sa, line, include_keys)
-                    else:
-                        placed = False
-                elif line.startswith("npu_flag="):
-                    _npu_line(sa, line, include_keys)
+                    tunnel["proxyids"].append(proxyid)
+                elif kind == _K_SEPARATOR and _SEPARATOR_RE.match(line) is not None:
+                    tunnel = proxyid = sa = direction = None
+                elif kind == _K_HEADER and _HEADER_RE.match(line) is not None:
+                    vdom_index = int(_HEADER_RE.match(line).group(1))
+                    tunnel = proxyid = sa = direction = None
                 else:
-                    placed = False
-                if not placed:
-                    # Not a proxy ID line after all: the tunnel body may still take it.
-                    placed = _tunnel_body(tunnel, line, include_keys)
-            elif kind == _K_NAME and line.startswith("name="):
-                tunnel = proxyid = sa = direction = None
-                tunnel = _name_line(line, vdom_index, include_keys)
-                tunnels.append(tunnel)
-            elif kind == _K_PROXYID and tunnel is not None and line.startswith("proxyid="):
-                proxyid = _proxyid_line(line, include_keys)
-                sa = None
-                direction = None
-                tunnel["proxyids"].append(proxyid)
-            elif kind == _K_SEPARATOR and _SEPARATOR_RE.match(line):
-                tunnel = proxyid = sa = direction = None
-            elif kind == _K_HEADER and _HEADER_RE.match(line) is not None:
-                vdom_index = int(_HEADER_RE.match(line).group(1))
-                tunnel = proxyid = sa = direction = None
-            else:
-                placed = _tunnel_line(kind, tunnel, line, include_keys)
-        except Exception:  # a malformed line must never sink the whole output
-            placed = False
-        if not placed:
-            unparsed.append(line if include_keys else redact_text(line))
+                    placed = _tunnel_line(kind, tunnel, line, include_keys)
+            except Exception:  # a malformed line must never sink the whole output
+                placed = False
+            if not placed:
+                unparsed.append(line if include_keys else redact_text(line))
+        # Lines a block took past the limit are done; the rest wait for the next piece.
+        lines = lines[limit + skip:]
+        skip = 0
 
 
 def parse_tunnel_list(text: Any, include_keys: bool = False) -> Dict[str, Any]:
@@ -846,7 +1024,8 @@ def parse_tunnel_list(text: Any, include_keys: bool = False) -> Dict[str, Any]:
     tunnels: List[Dict[str, Any]] = []
     unparsed: List[str] = []
     try:
-        _parse_lines(clean_lines_stripped(text), include_keys, tunnels, unparsed)
+        with gc_paused():
+            _parse_lines(iter_clean_lines(text), include_keys, tunnels, unparsed)
     except Exception:
         pass
     return {"tunnels": tunnels, "unparsed": unparsed}

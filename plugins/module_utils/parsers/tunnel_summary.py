@@ -11,7 +11,7 @@ import re
 from typing import Any, Dict, List
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.common import (
-    clean_lines,
+    clean_lines_stripped,
     redact_text,
     split_host_port,
 )
@@ -59,8 +59,7 @@ def parse_tunnel_summary(text: Any, include_keys: bool = False) -> Dict[str, Any
     tunnels: List[Dict[str, Any]] = []
     unparsed: List[str] = []
     try:
-        for raw in clean_lines(text):
-            line = raw.strip()
+        for line in clean_lines_stripped(text):
             try:
                 tunnel = _parse_line(line, include_keys)
             except Exception:
