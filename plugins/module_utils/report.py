@@ -45,10 +45,9 @@ def host_tunnels(facts: Mapping[str, Any]) -> List[Dict[str, Any]]:
     for item in (facts.get("tunnel_list") or {}).get("tunnels") or []:
         entry = row(item)
         sas = [sa for proxy in item.get("proxyids") or [] for sa in proxy.get("sas") or []]
-        offloads = sorted({sa.get("offload") for sa in sas if sa.get("offload")})
         entry.setdefault("remote_gateway", item.get("remote_gateway"))
         entry.update(mode=item.get("mode"), parent=item.get("parent"), sa_count=len(sas),
-                     child_num=item.get("child_num"), offload=offloads,
+                     child_num=item.get("child_num"), offload=(item.get("offload_summary") or {}).get("state"),
                      dpd=(item.get("dpd") or {}).get("status"))
         for field in ("rx_packets", "tx_packets"):
             if entry.get(field) is None:

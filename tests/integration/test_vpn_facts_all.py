@@ -73,3 +73,14 @@ def test_one_login_per_device_for_everything(gathered: Any) -> None:
     stats = lab.stats()
     assert {h: s["logins"] for h, s in stats.items()} == {h: 1 for h in lab.hosts}
     assert {h: s["config_writes"] for h, s in stats.items()} == {h: 0 for h in lab.hosts}
+
+
+def test_offload_summary_follows_npu_offload_setting(gathered: Any) -> None:
+    _lab, run = gathered
+    hub = {t["name"]: t for t in run.results["HUB-74"]["tunnel_list"]["tunnels"]}
+    assert hub["to-spoke70"]["offload_summary"]["state"] == "none"  # set npu-offload disable
+    assert hub["to-spoke72"]["offload_summary"]["state"] == "full"
+    assert hub["to-spoke64"]["offload_summary"]["state"] == "no_sa"  # down
+    phase1 = {p["name"]: p for p in run.results["HUB-74"]["config"]["phase1"]}
+    assert phase1["to-spoke70"]["npu_offload"] == "disable"
+    assert phase1["to-spoke72"]["npu_offload"] == "enable"

@@ -1026,6 +1026,35 @@ def parse_tunnel_list(text: Any, include_keys: bool = False) -> Dict[str, Any]:
     try:
         with gc_paused():
             _parse_lines(iter_clean_lines(text), include_keys, tunnels, unparsed)
+            for tunnel in tunnels:
+                tunnel["offload_summary"] = offload_summary(tunnel)
     except Exception:
         pass
     return {"tunnels": tunnels, "unparsed": unparsed}
+
+
+def offload_summary(tunnel: Dict[str, Any]) -> Dict[str, Any]:
+    """How a tunnel's SAs sit on the NPU, from each SA's npu_flag.
+
+    `state`: `full` (every SA offloaded both ways), `partial` (some direction of some SA in
+    the kernel), `none` (no SA offloaded), `no_sa` (nothing negotiated), `unknown` (no
+    npu_flag printed, e.g. a VM without NPU).
+    """
+    counts = {"both": 0, "outbound": 0, "inbound": 0, "none": 0, "unknown": 0}
+    for proxyid in tunnel.get("proxyids") or []:
+        for sa in proxyid.get("sas") or []:
+            offload = sa.get("offload")
+            counts[offload if offload in counts else "unknown"] += 1
+    total = sum(counts.values())
+    if not total:
+        state = "no_sa"
+    elif counts["unknown"] == total:
+        state = "unknown"
+    elif counts["both"] == total:
+        state = "full"
+    elif counts["both"] or counts["outbound"] or counts["inbound"]:
+        state = "partial"
+    else:
+        state = "none"
+    summary: Dict[str, Any] = dict(counts, sas=total, state=state)
+    return summary

@@ -29,7 +29,8 @@ FACTS = {
     "tunnel_list": {"tunnels": [
         {"name": "to-hq", "vdom": "root", "remote_gateway": "192.0.2.1", "mode": "auto", "parent": None,
          "child_num": 0, "rx_packets": 10, "tx_packets": 11, "dpd": {"mode": "on-idle", "status": "ok"},
-         "proxyids": [{"sas": [{"offload": "both"}]}, {"sas": [{"offload": "both"}]}]},
+         "proxyids": [{"sas": [{"offload": "both"}]}, {"sas": [{"offload": "both"}]}],
+         "offload_summary": {"state": "full"}},
         {"name": "dial", "vdom": "root", "remote_gateway": "0.0.0.0", "mode": "dialup", "parent": None,
          "child_num": 2, "rx_packets": 0, "tx_packets": 0, "dpd": None, "proxyids": []},
     ], "unparsed": ["odd line"]},
@@ -43,7 +44,7 @@ def test_host_tunnels_joins_subsets_by_vdom_and_name() -> None:
     rows = {row["name"]: row for row in host_tunnels(FACTS)}
     assert rows["to-hq"]["state"] == "up"
     assert rows["to-hq"]["sa_count"] == 2
-    assert rows["to-hq"]["offload"] == ["both"]
+    assert rows["to-hq"]["offload"] == "full"
     assert rows["to-hq"]["ike_sa"] == "established"
     assert rows["to-hq"]["ike_version"] == 2
     assert rows["to-dc"]["state"] == "down"
