@@ -355,6 +355,12 @@ def parse_selector(text: str) -> Optional[Dict[str, Any]]:
     proto, sep, rest = text.partition(":")
     if not sep:
         return None
+    if text.count(":") == 1 and ("." in proto or "/" in proto):
+        # 5.x prints `ADDR:PORT` without the protocol.
+        port_number = to_int(rest)
+        if port_number is None:
+            return None
+        return {"protocol": None, "address": normalize_address(proto), "port": port_number}
     address, sep, port = rest.rpartition(":")
     if not sep or not address:
         return None

@@ -144,6 +144,9 @@ def _set_interface(gateway: Dict[str, Any], value: str) -> None:
     name, dummy, index = value.strip().rpartition(" ")
     if name and index.isdigit():
         gateway["interface"], gateway["interface_index"] = name, int(index)
+    elif index.isdigit():
+        # `interface:  0`: no bound interface (seen on tunnels in transparent-mode VDOMs).
+        gateway["interface"], gateway["interface_index"] = None, int(index)
     else:
         gateway["interface"] = value.strip() or None
 

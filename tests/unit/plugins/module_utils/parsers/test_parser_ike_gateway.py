@@ -156,3 +156,10 @@ def test_trailing_text_on_sa_counter_line_is_kept() -> None:
     text = "vd: root/0\nname: a\nIKE SA: created 1/1  established 1/1  time 0/0/0 ms  retries 2"
     gateway = parse_ike_gateway_list(text)["gateways"][0]
     assert gateway["ike_sa_established"] == 1 and gateway["other"] == {"ike_sa_extra": "retries 2"}
+
+
+def test_gateway_without_bound_interface() -> None:
+    text = "vd: tp/3\nname: to-hq\nversion: 1\ninterface:  0\naddr: 192.0.2.5:4500 -> 198.51.100.2:4500\n"
+    gateway = parse_ike_gateway_list(text)["gateways"][0]
+    assert (gateway["interface"], gateway["interface_index"], gateway["vdom"]) == (None, 0, "tp")
+    assert gateway["remote_port"] == 4500

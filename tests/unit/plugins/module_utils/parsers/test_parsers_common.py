@@ -130,3 +130,10 @@ def test_small_converters() -> None:
     assert yes_no("yes") is True and yes_no("no") is False and yes_no("maybe") is None
     assert snake_key("PQC-KEM (all IPsec)") == "pqc_kem_all_ipsec"
     assert split_tokens("a=1 b= flag") == [("a", "1"), ("b", ""), ("flag", None)]
+
+
+def test_parse_selector_without_protocol_as_5x_prints_it() -> None:
+    from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.common import parse_selector
+    assert parse_selector("10.1.1.0/255.255.255.0:0") == {"protocol": None, "address": "10.1.1.0/24", "port": 0}
+    assert parse_selector("0:10.1.1.0/255.255.255.0:0") == {"protocol": 0, "address": "10.1.1.0/24", "port": 0}
+    assert parse_selector("garbage:x") is None
