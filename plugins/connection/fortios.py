@@ -183,8 +183,9 @@ from ansible_collections.fortidiag.ipsec.plugins.plugin_utils.session import (
     SessionParams,
 )
 
-# The RPC surface modules may call (the module-side client enforces it).
-RPC_METHODS = ("run_commands", "get_device_info", "read_for", "send_control")
+# The RPC surface modules may call is run_commands, get_device_info, read_for and
+# send_control: ansible-connection exposes every public method, so the module-side client
+# (module_utils/client.py, RPC_METHODS) is where the allow-list is enforced.
 
 
 class Connection(NetworkConnectionBase):

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from ansible.module_utils.connection import Connection, ConnectionError
 
-# Mirrors RPC_METHODS of the connection plugin: modules use nothing else.
+# The connection plugin's RPC surface: modules use nothing else.
 RPC_METHODS = frozenset(("run_commands", "get_device_info", "read_for", "send_control"))
 
 

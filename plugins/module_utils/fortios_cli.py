@@ -113,21 +113,6 @@ def quote_name(name: str) -> str:
     return '"%s"' % name.replace("\\", "\\\\").replace('"', '\\"')
 
 
-# Read-only command families. Anything else is treated as able to change state.
-_READ_ONLY_RE = re.compile(
-    r"^\s*(get\s|show\s|diag(?:nose)?\s+vpn\s+(?:tunnel\s+(?:list|dialup-list|bundle-list)"
-    r"|ike\s+(?:gateway\s+list|status|counts|errors|stats|routes\s+list|config\s+list)"
-    r"|ipsec\s+status)"
-    r"|diag(?:nose)?\s+sys\s+(?:vd\s+list|session\s+list|ha\s+status)"
-    r"|execute\s+ping\s|execute\s+traceroute\s)",
-)
-
-
-def is_read_only(command: str) -> bool:
-    """True when the command is known not to change the device."""
-    return bool(_READ_ONLY_RE.match(command))
-
-
 # Debug switches that must be undone when a session ends.
 _DEBUG_RE = re.compile(r"^\s*diag(?:nose)?\s+(debug|sniffer|vpn\s+ike\s+log)", re.IGNORECASE)
 

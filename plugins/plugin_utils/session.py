@@ -185,12 +185,7 @@ class FortiOSSession:
         self._enter(self._target_context(vdom, scope))
         if arms_debug(command):
             self._debug_armed = True
-        output = self._exec(command)
-        if check_errors:
-            error = find_cli_error(output)
-            if error:
-                raise FortiOSCLIError(command, error, output)
-        return output
+        return self._checked(command) if check_errors else self._exec(command)
 
     def read_for(self, seconds: float, max_bytes: int = 1 << 20) -> str:
         """Read whatever the device prints for a while (debug streams)."""
@@ -297,14 +292,15 @@ class FortiOSSession:
 
     def _run_in(self, context: Context, commands: List[str]) -> List[str]:
         self._enter(context)
-        outputs = []
-        for command in commands:
-            output = self._exec(command)
-            error = find_cli_error(output)
-            if error:
-                raise FortiOSCLIError(command, error, output)
-            outputs.append(output)
-        return outputs
+        return [self._checked(command) for command in commands]
+
+    def _checked(self, command: str) -> str:
+        """Run a command; a FortiOS CLI error in its output raises FortiOSCLIError."""
+        output = self._exec(command)
+        error = find_cli_error(output)
+        if error:
+            raise FortiOSCLIError(command, error, output)
+        return output
 
     def _target_context(self, vdom: Optional[str], scope: Optional[str]) -> Context:
         if scope == "global":

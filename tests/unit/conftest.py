@@ -8,30 +8,14 @@ A test that takes a `fixture_case` argument runs once per case.
 """
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any, Callable, Dict, List, NamedTuple
 
 import pytest
 
-FIXTURES_DIR = Path(__file__).parent / "fixtures"
-_PARSERS_PKG = "ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers"
-
-# command directory -> (parser module, parser function, key of the item list or None)
-PARSER_REGISTRY: Dict[str, tuple] = {
-    "diagnose_vpn_tunnel_list": ("tunnel_list", "parse_tunnel_list", "tunnels"),
-    "get_vpn_ipsec_tunnel_summary": ("tunnel_summary", "parse_tunnel_summary", "tunnels"),
-    "diagnose_vpn_ike_gateway_list": ("ike_gateway", "parse_ike_gateway_list", "gateways"),
-    "get_system_status": ("system_status", "parse_system_status", None),
-    "get_ipsec_tunnel_list": ("ipsec_tunnel_list", "parse_ipsec_tunnel_list", "tunnels"),
-    "get_vpn_ipsec_tunnel_details": ("tunnel_details", "parse_tunnel_details", "tunnels"),
-    "get_vpn_ipsec_stats_tunnel": ("stats_tunnel", "parse_stats_tunnel", None),
-    "diagnose_vpn_ipsec_status": ("ipsec_status", "parse_ipsec_status", "devices"),
-    "show_vpn_ipsec_phase1_interface": ("vpn_config", "parse_phase1_config", "phase1"),
-    "show_vpn_ipsec_phase2_interface": ("vpn_config", "parse_phase2_config", "phase2"),
-    "execute_ping": ("ping", "parse_ping", None),
-}
+# pytest puts tests/unit on sys.path for this conftest.
+from parser_registry import FIXTURES_DIR, PARSER_REGISTRY, parser_for
 
 
 class FixtureCase(NamedTuple):
@@ -60,12 +44,6 @@ class FixtureCase(NamedTuple):
     @property
     def items_key(self) -> Any:
         return PARSER_REGISTRY[self.command_dir][2]
-
-
-def parser_for(command_dir: str) -> Callable[..., Dict[str, Any]]:
-    module_name, function_name = PARSER_REGISTRY[command_dir][:2]
-    module = importlib.import_module("%s.%s" % (_PARSERS_PKG, module_name))
-    return getattr(module, function_name)
 
 
 def fixture_cases() -> List[FixtureCase]:

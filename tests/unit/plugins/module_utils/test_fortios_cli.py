@@ -9,7 +9,6 @@ from ansible_collections.fortidiag.ipsec.plugins.module_utils.fortios_cli import
     context_transition,
     find_cli_error,
     hostname_from_prompt,
-    is_read_only,
     prompt_contexts,
     prompt_regex,
     quote_name,
@@ -82,20 +81,6 @@ def test_quote_name() -> None:
     assert quote_name("to-hq_1") == "to-hq_1"
     assert quote_name("to hq") == '"to hq"'
     assert quote_name('a"b') == '"a\\"b"'
-
-
-@pytest.mark.parametrize("command, read_only", [
-    ("diagnose vpn tunnel list", True),
-    ("diag vpn tunnel list name x", True),
-    ("get vpn ipsec tunnel summary", True),
-    ("diagnose vpn ike gateway list", True),
-    ("diagnose vpn ike gateway clear", False),
-    ("diagnose vpn tunnel flush", False),
-    ("config vpn ipsec phase1-interface", False),
-    ("execute reboot", False),
-])
-def test_is_read_only(command: str, read_only: bool) -> None:
-    assert is_read_only(command) is read_only
 
 
 @pytest.mark.parametrize("command, arms", [

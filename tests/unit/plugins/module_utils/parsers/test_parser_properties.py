@@ -1,51 +1,57 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Property tests: parsers are total, keep their shape, and never leak key material."""
+"""Property tests over every registered parser: total, shape kept, deterministic, no key out.
+
+Key material is whatever a fixture prints after `key=`, `key:`, `SK_e*`/`SK_a*:` (tunnel and
+gateway lists), on `enc:`/`auth:` lines (tunnel details), and after `ENC` (configuration,
+hidden even with include_keys=True). Any 8-hex window of a key, or 16-character window of
+an `ENC` blob, in a result counts as a leak.
+"""
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Set
+from typing import Any, List, Set
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from parser_registry import FIXTURES_DIR, PARSER_REGISTRY, parser_for
 
-from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ike_gateway import parse_ike_gateway_list
-from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.system_status import parse_system_status
-from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.tunnel_list import parse_tunnel_list
-from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.tunnel_summary import parse_tunnel_summary
+PARSERS = {command_dir: parser_for(command_dir) for command_dir in sorted(PARSER_REGISTRY)}
+DICTS = {"get_vpn_ipsec_stats_tunnel": ["tunnels", "selectors"]}
+CONFIG_DIRS = sorted(d for d in PARSERS if d.startswith("show_vpn_ipsec_"))
 
-FIXTURES = Path(__file__).parents[3] / "fixtures"
-PARSERS: Dict[str, Callable[..., Dict[str, Any]]] = {
-    "diagnose_vpn_tunnel_list": parse_tunnel_list,
-    "get_vpn_ipsec_tunnel_summary": parse_tunnel_summary,
-    "diagnose_vpn_ike_gateway_list": parse_ike_gateway_list,
-    "get_system_status": parse_system_status,
-}
-ITEMS: Dict[str, Optional[str]] = {
-    "diagnose_vpn_tunnel_list": "tunnels",
-    "get_vpn_ipsec_tunnel_summary": "tunnels",
-    "diagnose_vpn_ike_gateway_list": "gateways",
-    "get_system_status": None,
-}
-TEXTS = [(d, p.read_bytes().decode("utf-8")) for d in sorted(PARSERS) for p in sorted((FIXTURES / d).glob("*.txt"))]
+TEXTS = [(d, p.read_bytes().decode("utf-8")) for d in sorted(PARSERS) for p in sorted((FIXTURES_DIR / d).glob("*.txt"))]
 ALL_LINES = sorted({line for dummy, text in TEXTS for line in text.replace("\r", "\n").split("\n")})
 
 _KEY_RE = re.compile(r"(?:key=\d+ |(?:key|SK_e[ir]|SK_a[ir]):[ \t]*)([0-9a-fA-F][0-9a-fA-F\-]*)")
+_DETAIL_KEY_RE = re.compile(r"^\s*(?:enc|auth):\s*\S+\s+([0-9a-fA-F]{8,})\s*$", re.MULTILINE)
 _HEX_RUN_RE = re.compile(r"[0-9a-fA-F]{8,}")
+_ENC_RE = re.compile(r"\bENC\s+(\S+)")
 
 
-def _secret_fragments(text: str) -> Set[str]:
-    # Any 8-hex-digit window of printed key material counts as a leak if it shows up.
-    windows: Set[str] = set()
-    for value in _KEY_RE.findall(text):
+def _windows(value: str, size: int) -> Set[str]:
+    return {value[i:i + size] for i in range(len(value) - size + 1)}
+
+
+def key_windows(text: str) -> Set[str]:
+    found: Set[str] = set()
+    for value in _KEY_RE.findall(text) + _DETAIL_KEY_RE.findall(text):
         for run in _HEX_RUN_RE.findall(value):
-            windows.update(run[i:i + 8] for i in range(len(run) - 7))
-    return windows
+            found |= _windows(run, 8)
+    return found
 
 
-ALL_SECRET_WINDOWS = set().union(*(_secret_fragments(text) for dummy, text in TEXTS))
+def blob_windows(text: str) -> Set[str]:
+    return set().union(*(_windows(value, 16) for value in _ENC_RE.findall(text)))
+
+
+def secrets(text: str) -> Set[str]:
+    return key_windows(text) | blob_windows(text)
+
+
+ALL_SECRETS = set().union(*(secrets(text) for dummy, text in TEXTS))
+ALL_BLOBS = set().union(*(blob_windows(text) for dummy, text in TEXTS))
 
 RELAXED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -54,10 +60,12 @@ def check_shape(command_dir: str, result: Any) -> None:
     assert isinstance(result, dict)
     assert isinstance(result["unparsed"], list)
     assert all(isinstance(line, str) for line in result["unparsed"])
-    items = ITEMS[command_dir]
+    items = PARSER_REGISTRY[command_dir][2]
     if items:
         assert isinstance(result[items], list)
         assert all(isinstance(item, dict) for item in result[items])
+    for key in DICTS.get(command_dir, []):
+        assert isinstance(result[key], dict)
     json.dumps(result)  # always serialisable
 
 
@@ -66,14 +74,20 @@ def check_no_leak(result: Any, windows: Set[str]) -> None:
     assert not [window for window in windows if window in dumped]
 
 
-console_noise = st.sampled_from(["\r", "\r\n", "\x08", "--More-- ", "\t", "  ", "# ", "FGT # ", "=", ":", "->",
-                                 "2024-05-01 10:00:01 ", "\x1b[0m", "'", "/", "-"])
+console_noise = st.sampled_from(["\r", "\r\n", "\x08", "--More-- ", "\t", "  ", "# ", "FGT # ", "=", ":", "->", "'",
+                                 '"', "(", ")", "/", "-", "2024-05-01 10:00:01 ", "\x1b[0m", "config ", "edit ",
+                                 "set ", "next", "end", "SA", "selectors", "gateway"])
 text_strategy = st.one_of(
     st.text(),
     st.text(alphabet=st.characters(blacklist_categories=("Cs",))),
     st.lists(st.one_of(st.sampled_from(ALL_LINES), console_noise, st.text(max_size=20))).map("\n".join),
     st.binary().map(lambda data: data.decode("utf-8", errors="replace")),
 )
+
+
+def test_leak_windows_exist() -> None:
+    # The leak properties below must have something to bite on.
+    assert len(ALL_SECRETS) > 1000 and len(ALL_BLOBS) > 500
 
 
 @RELAXED
@@ -91,7 +105,8 @@ def test_truncated_fixtures_never_raise_or_leak(data: Any) -> None:
     piece = text[start:end]
     result = PARSERS[command_dir](piece)
     check_shape(command_dir, result)
-    check_no_leak(result, _secret_fragments(text))
+    check_no_leak(result, secrets(text))
+    check_no_leak(PARSERS[command_dir](piece, include_keys=True), blob_windows(text))
 
 
 @RELAXED
@@ -102,7 +117,7 @@ def test_shuffled_and_dropped_lines_never_raise_or_leak(data: Any) -> None:
     kept = data.draw(st.lists(st.sampled_from(lines), max_size=len(lines) + 5)) if lines else []
     result = PARSERS[command_dir]("\n".join(kept))
     check_shape(command_dir, result)
-    check_no_leak(result, _secret_fragments(text))
+    check_no_leak(result, secrets(text))
 
 
 @RELAXED
@@ -110,7 +125,13 @@ def test_shuffled_and_dropped_lines_never_raise_or_leak(data: Any) -> None:
 def test_any_parser_on_any_fixture_lines_never_leaks(lines: List[str], command_dir: str) -> None:
     result = PARSERS[command_dir]("\n".join(lines))
     check_shape(command_dir, result)
-    check_no_leak(result, ALL_SECRET_WINDOWS)
+    check_no_leak(result, ALL_SECRETS)
+
+
+@RELAXED
+@given(lines=st.lists(st.sampled_from(ALL_LINES), max_size=60), command_dir=st.sampled_from(CONFIG_DIRS))
+def test_config_secrets_hidden_even_with_include_keys(lines: List[str], command_dir: str) -> None:
+    check_no_leak(PARSERS[command_dir]("\n".join(lines), include_keys=True), ALL_BLOBS)
 
 
 @RELAXED
@@ -125,3 +146,4 @@ def test_non_text_inputs() -> None:
     for command_dir, parser in PARSERS.items():
         for value in (None, b"\xff\xfe", 42, ["a"], object()):
             check_shape(command_dir, parser(value))
+            check_shape(command_dir, parser(value, include_keys=True))
