@@ -134,6 +134,8 @@ class FortiOSSession:
         self._prompt_re: "Optional[re.Pattern[str]]" = None
         self._context: Context = ()
         self._debug_armed = False
+        self._last_prompt = ""
+        self._base_depth = 0  # parenthesised contexts in the prompt at the tracked context
         self.info = DeviceInfo()
         self.logins = 0
 
@@ -185,7 +187,13 @@ class FortiOSSession:
         self._enter(self._target_context(vdom, scope))
         if arms_debug(command):
             self._debug_armed = True
-        return self._checked(command) if check_errors else self._exec(command)
+        if not check_errors:
+            return self._exec(command)
+        try:
+            return self._checked(command)
+        except FortiOSCLIError:
+            self._unwind_config()
+            raise
 
     def read_for(self, seconds: float, max_bytes: int = 1 << 20) -> str:
         """Read whatever the device prints for a while (debug streams)."""
@@ -265,7 +273,8 @@ class FortiOSSession:
         hostname = hostname_from_prompt(prompt)
         self._prompt_re = prompt_regex(hostname)
         self.info = DeviceInfo(hostname=hostname)
-        contexts = [c for c in prompt_contexts(prompt) if c not in ("Primary", "Secondary", "Master", "Slave")]
+        contexts = _contexts(prompt)
+        self._base_depth = len(contexts)
         status = parse_system_status(self._exec("get system status"))
         self.info.status = status
         for key in ("version", "major_minor", "build", "model", "serial", "vdom_mode", "ha_mode"):
@@ -327,9 +336,25 @@ class FortiOSSession:
                 # The CLI may be half-way (e.g. inside `config vdom`): go back to the top.
                 self._exec("end")
                 self._context = ()
+                self._base_depth = len(_contexts(self._last_prompt))
                 where = "VDOM %s" % target[1] if len(target) > 1 else "the %s context" % target[0]
                 raise SessionError("%s: cannot enter %s (%s: %s)" % (self._label(), where, command, error))
+        if self._context != target:
+            self._base_depth = len(_contexts(self._last_prompt))
         self._context = target
+
+    def _unwind_config(self) -> None:
+        """A command failed inside `config ...` / `edit ...`: abort back to the tracked context.
+
+        `abort` leaves one level and discards what that level had not committed, so a failed
+        configuration never half-applies and the next task starts where it expects.
+        """
+        for _attempt in range(6):
+            if len(_contexts(self._last_prompt)) <= self._base_depth:
+                return
+            self._exec("abort")
+        self._log("%s: still in a configuration mode after abort; reconnecting" % self._label())
+        self._abandon()
 
     def _cleanup_debug(self) -> None:
         self._enter(())
@@ -368,7 +393,9 @@ class FortiOSSession:
             if MORE_RE.search(tail):
                 chan.send(" ")  # `output more`: ask for the next page
                 continue
-            if self._prompt_re is not None and self._prompt_re.search(tail):
+            match = self._prompt_re.search(tail) if self._prompt_re is not None else None
+            if match:
+                self._last_prompt = match.group("prompt")
                 return buf
 
     def _abandon(self) -> None:
@@ -379,6 +406,11 @@ class FortiOSSession:
         except Exception:
             pass
         self._drop()
+
+
+def _contexts(prompt: str) -> List[str]:
+    """The prompt's contexts without the HA role (`H (Primary) (root) #` -> ['root'])."""
+    return [c for c in prompt_contexts(prompt) if c not in ("Primary", "Secondary", "Master", "Slave")]
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -66,6 +66,7 @@ def run_playbook(tmp: Path, inventory: Path, tasks: str, hosts: str = "fortigate
                     mode: "0600"
                   run_once: true
                   delegate_to: localhost
+                  check_mode: false
             """).format(hosts=hosts, tasks=textwrap.indent(textwrap.dedent(tasks), "    "), results=results_file))
     cmd = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)] + (extra or [])
     proc = subprocess.run(cmd, cwd=tmp, env=ansible_env(tmp), capture_output=True, text=True, timeout=timeout, check=False)

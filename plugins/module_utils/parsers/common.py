@@ -198,15 +198,25 @@ def iter_clean_lines(text: Any, drop_command_echo: bool = True, strip: bool = Tr
         start = end + 1
 
 
-def redact_text(line: str) -> str:
-    """Hide key material in a free-text line (used for `unparsed` and free-form values)."""
+# Hex that identifies rather than protects: SPIs (`spi=`, `SPI: a/b`), sequence numbers.
+_ID_BEFORE_RE = re.compile(r"(?:\bspi[=:]\s*(?:[0-9A-Fa-f]+/)?|lastseq=|seqno=)$", re.IGNORECASE)
+
+
+def redact_text(line: str, keep_ids: bool = False) -> str:
+    """Hide key material in a free-text line (used for `unparsed` and free-form values).
+
+    keep_ids: leave SPIs and sequence numbers readable (raw command output, where people
+    compare SPIs between peers); keys and bare hex runs are hidden all the same.
+    """
     if _BARE_HEX_LINE_RE.match(line):
         return REDACTED
     line = _REDACT_KEY_EQ_RE.sub(r"\g<1>" + REDACTED, line)
     line = _REDACT_KEY_COLON_RE.sub(r"\g<1>" + REDACTED, line)
     line = _REDACT_DETAIL_RE.sub(r"\g<1>" + REDACTED, line)
     line = _REDACT_ENC_RE.sub(r"\g<1>" + REDACTED, line)
-    return _HEX_RUN_RE.sub(REDACTED, line)
+    if not keep_ids:
+        return _HEX_RUN_RE.sub(REDACTED, line)
+    return _HEX_RUN_RE.sub(lambda m: m.group(0) if _ID_BEFORE_RE.search(line, 0, m.start()) else REDACTED, line)
 
 
 def redact_field(name: str, value: str) -> Optional[str]:

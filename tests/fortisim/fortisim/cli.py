@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
-from fortisim import __version__, inventory
+from fortisim import __version__, inventory, ops
 from fortisim.clock import Clock
 from fortisim.lab import LabError, load_lab
 from fortisim.model import Lab
@@ -33,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
 
 async def serve(lab: Lab, inventory_path: Path, stats_path: Optional[Path], host: str, port_base: int) -> int:
     devices = list(lab.devices.values())
-    stats = StatsBook([d.hostname for d in devices], stats_path)
+    clock = Clock()
+    stats = StatsBook([d.hostname for d in devices], stats_path,
+                      tunnels=lambda host: ops.tunnel_states(lab.devices[host], clock.seconds()))
     stats.write_now()  # present from the start, so readers never race the first command
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -41,7 +43,6 @@ async def serve(lab: Lab, inventory_path: Path, stats_path: Optional[Path], host
         loop.add_signal_handler(sig, stop.set)
 
     key = inventory.load_or_create_host_key(inventory.sibling(inventory_path, ".hostkey"))
-    clock = Clock()
     sessions = Sessions()
     acceptors = []
     ports: dict[str, int] = {}

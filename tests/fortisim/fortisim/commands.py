@@ -82,14 +82,19 @@ MAIN_TREE: Tree = {
     },
     "diagnose": {
         "vpn": {
-            "tunnel": {"list": Leaf("tunnel_list", "vdom"), "dialup-list": Leaf("dialup_list", "vdom")},
-            "ike": {"gateway": {"list": Leaf("gateway_list", "vdom")}},
+            "tunnel": {"list": Leaf("tunnel_list", "vdom"), "dialup-list": Leaf("dialup_list", "vdom"),
+                       "up": Leaf("tunnel_op", "vdom", "up"), "down": Leaf("tunnel_op", "vdom", "down"),
+                       "flush": Leaf("tunnel_flush", "vdom")},
+            # clear and flush: same effect here (the difference is undocumented).
+            "ike": {"gateway": {"list": Leaf("gateway_list", "vdom"), "clear": Leaf("gateway_clear", "vdom"),
+                                "flush": Leaf("gateway_clear", "vdom")}},
             "ipsec": {"status": Leaf("ipsec_status", "vdom")},
         },
     },
     "execute": {"ping": Leaf("ping", "vdom"), "ping-options": _ping_options()},
     "config": {
         "system": {"console": Leaf("config_console", "global")},
+        "vpn": {"ipsec": {"phase1-interface": Leaf("config_phase1", "vdom")}},
         "global": Leaf("config_global", "top"),
         "vdom": Leaf("config_vdom", "top"),
     },
@@ -109,6 +114,28 @@ TABLE_TREE: Tree = {
     "next": Leaf("table_next"),
     "end": Leaf("table_end"),
     "abort": Leaf("table_abort"),
+    "exit": Leaf("exit"),
+}
+
+# ``config vpn ipsec phase1-interface`` (prompt ``(phase1-interface)``): pick an entry.
+PHASE1_TABLE_TREE: Tree = {
+    "edit": Leaf("p1_edit"),
+    "get": Leaf("p1_table_get"),
+    "show": Leaf("p1_table_show"),
+    "end": Leaf("p1_leave"),
+    "abort": Leaf("p1_leave"),
+    "exit": Leaf("exit"),
+}
+
+# Inside ``edit NAME`` of the phase1 table (prompt ``(NAME)``).
+PHASE1_EDIT_TREE: Tree = {
+    "set": Leaf("p1_set"),
+    "unset": Leaf("p1_unset"),
+    "get": Leaf("p1_get"),
+    "show": Leaf("p1_show"),
+    "next": Leaf("p1_next"),
+    "end": Leaf("p1_end"),
+    "abort": Leaf("p1_abort"),
     "exit": Leaf("exit"),
 }
 

@@ -133,9 +133,20 @@ class Selector:
     src: Net
     dst: Net
     settings: Phase2
-    up: bool = False
+    up: bool = False  # an SA is established (and visible)
     proposal: Optional[str] = None  # the negotiated one, when up
     dhgrp: Optional[int] = None
+    # Whether a negotiation of this selector can succeed at all (it came up when the
+    # lab was derived). Settings never change at run time except npu-offload, which
+    # does not take part in the negotiation, so this stays true for the whole run.
+    negotiable: bool = False
+    # Operational state (``ops.py``). ``generation`` 0 is the SA the lab started with;
+    # each new SA (flush, up, gateway clear) gets a higher one, shared with the peer
+    # end so both derive the same SPIs and keys.
+    generation: int = 0
+    since: Optional[float] = None  # clock second the SA appeared (None: the lab's own SA)
+    pending_at: Optional[float] = None  # negotiating: the new SA appears at this clock second
+    npu_flag: Optional[str] = None  # "03"/"00": offloaded or not when the SA was established
 
 
 @dataclass
@@ -169,6 +180,16 @@ class TunnelView:
     child_num: int = 0
     serial: int = 0
     peer_label: str = ""
+    # Operational state (``ops.py``): the IKE SA generation (0: the lab's own), when the
+    # current one appeared, and when a pending one will; ``sa_generation`` counts the
+    # operations that established new child SAs on this tunnel.
+    ike_generation: int = 0
+    ike_since: Optional[float] = None
+    phase1_pending_at: Optional[float] = None
+    sa_generation: int = 0
+    # The other lab end of the same ``link`` (None for external peers and dial-up
+    # parents). Left out of repr/compare: the two views point at each other.
+    peer: Optional["TunnelView"] = field(default=None, repr=False, compare=False)
 
     @property
     def state(self) -> str:
@@ -179,6 +200,7 @@ class TunnelView:
 
     @property
     def npu(self) -> bool:
+        """The *configured* offload (new SAs take it); each SA keeps its own ``npu_flag``."""
         return self.phase1.npu_offload == "enable"
 
 
@@ -220,6 +242,7 @@ class Device:
     admins: list[Admin] = field(default_factory=list)
     disclaimer: Optional[str] = None
     latency_ms: int = 0
+    negotiation_ms: int = 0  # how long a new SA takes to appear after up/flush/clear
     ha_mode: str = "standalone"
     interfaces: dict[str, Interface] = field(default_factory=dict)
     tunnels: dict[str, list[TunnelView]] = field(default_factory=dict)
@@ -229,6 +252,11 @@ class Device:
     @property
     def multi_vdom(self) -> bool:
         return self.vdom_mode == "multiple"
+
+    @property
+    def is_vm(self) -> bool:
+        # VMs have no NPU, so phase1 has no npu-offload setting at all.
+        return self.model.startswith("FortiGate-VM")
 
     @property
     def primary_admin(self) -> Admin:

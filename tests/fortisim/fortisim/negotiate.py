@@ -296,11 +296,20 @@ def derive(lab: Lab) -> Lab:
         builder.static(spec)
     for dial in lab.dialups:
         builder.dialup(dial)
+    by_link: dict[str, list[TunnelView]] = {}
     for device in lab.devices.values():
         for views in device.tunnels.values():
             # Serials count up per VDOM in creation order, like the kernel's.
             for serial, view in enumerate(views, start=1):
                 view.serial = serial
+                by_link.setdefault(view.link, []).append(view)
+                for sel in view.selectors:
+                    # What came up here can come up again after a tunnel down/flush.
+                    sel.negotiable = sel.up
+                    sel.npu_flag = ("03" if view.npu else "00") if sel.up else None
+    for pair in by_link.values():
+        if len(pair) == 2:  # both ends in the lab: operations on one reach the other
+            pair[0].peer, pair[1].peer = pair[1], pair[0]
     hosts = _hosts(lab)
     for device in lab.devices.values():
         device.hosts = hosts

@@ -67,19 +67,36 @@ def selector_key(view: TunnelView, sel: Selector) -> str:
     return f"{src}|{dst}"
 
 
+def _parts(view: TunnelView, sel: Selector, direction: str) -> tuple[str, ...]:
+    parts = (view.link, selector_key(view, sel), direction)
+    # Generation 0 keeps the original seeds, so a lab renders as it always did.
+    return parts + (f"gen{sel.generation}",) if sel.generation else parts
+
+
 def _keys(view: TunnelView, sel: Selector, direction: str) -> EspKeys:
     enc, auth = split_proposal(sel.proposal or "null-null")
     esp, enc_len = _ESP.get(enc, ("aes", 32))
     auth_len = _AUTH.get(auth, 0)
-    parts = (view.link, selector_key(view, sel), direction)
+    parts = _parts(view, sel, direction)
     return EspKeys(seed.spi(*parts), esp, enc_len, seed.hex_bytes(enc_len, "enc", *parts),
                    auth, auth_len, seed.hex_bytes(auth_len, "auth", *parts))
 
 
-def traffic(view: TunnelView, sel: Selector, direction: str) -> tuple[int, int]:
+def sa_age(view: TunnelView, sel: Selector, elapsed: int) -> int:
+    """Seconds since the selector's SA was established (rekeys wrap it at the key life)."""
+    life = sel.settings.keylifeseconds
+    if sel.since is None:  # the lab's own SA: established some time before the start
+        return (seed.int_between(30, max(60, life - 600), "sa-age", view.link, selector_key(view, sel)) + elapsed) % life
+    return max(0, int(elapsed - sel.since)) % life
+
+
+def traffic(view: TunnelView, sel: Selector, direction: str, elapsed: int = 0) -> tuple[int, int]:
     """(packets, bytes) carried in one direction."""
-    parts = (view.link, selector_key(view, sel), direction)
-    packets = seed.int_between(40, 250_000, "pkts", *parts)
+    parts = _parts(view, sel, direction)
+    if sel.since is None:
+        packets = seed.int_between(40, 250_000, "pkts", *parts)
+    else:  # a new SA starts nearly empty and fills at a steady, seeded rate
+        packets = seed.int_between(1, 12, "pkts", *parts) + sa_age(view, sel, elapsed) * seed.int_between(1, 40, "rate", *parts)
     return packets, packets * seed.int_between(90, 1100, "size", *parts)
 
 
@@ -88,22 +105,22 @@ def ipsec_sa(view: TunnelView, sel: Selector, elapsed: int) -> Optional[IpsecSa]
         return None
     out_dir, in_dir = _dirs(view)
     life = sel.settings.keylifeseconds
-    age = (seed.int_between(30, max(60, life - 600), "sa-age", view.link, selector_key(view, sel)) + elapsed) % life
-    dec_p, dec_b = traffic(view, sel, in_dir)
-    enc_p, enc_b = traffic(view, sel, out_dir)
+    age = sa_age(view, sel, elapsed)
+    dec_p, dec_b = traffic(view, sel, in_dir, elapsed)
+    enc_p, enc_b = traffic(view, sel, out_dir, elapsed)
     return IpsecSa(_keys(view, sel, in_dir), _keys(view, sel, out_dir),
                    dec_p, dec_b, enc_p, enc_b, age, life - age)
 
 
-def tunnel_traffic(view: TunnelView) -> tuple[int, int, int, int]:
+def tunnel_traffic(view: TunnelView, elapsed: int = 0) -> tuple[int, int, int, int]:
     """(rx packets, tx packets, rx bytes, tx bytes) over the view's up selectors."""
     out_dir, in_dir = _dirs(view)
     rxp = txp = rxb = txb = 0
     for sel in view.selectors:
         if sel.up:
-            p, b = traffic(view, sel, in_dir)
+            p, b = traffic(view, sel, in_dir, elapsed)
             rxp, rxb = rxp + p, rxb + b
-            p, b = traffic(view, sel, out_dir)
+            p, b = traffic(view, sel, out_dir, elapsed)
             txp, txb = txp + p, txb + b
     return rxp, txp, rxb, txb
 
@@ -124,22 +141,27 @@ class IkeSa:
 def ike_sa(view: TunnelView, elapsed: int) -> IkeSa:
     life = view.phase1.keylife
     created_age = seed.int_between(600, 900_000, "created", view.link) + elapsed
-    age = created_age % life
+    # A cleared gateway renegotiates: new cookies, keys and id, shared by both ends.
+    parts: tuple[str, ...] = (view.link, f"ike{view.ike_generation}") if view.ike_generation else (view.link,)
+    if view.ike_since is None:
+        age = created_age % life
+    else:
+        age = max(0, int(elapsed - view.ike_since)) % life
     enc, auth = split_proposal(view.ike_proposal or view.phase1.proposal[0])
     enc_len = _ESP.get(enc, ("aes", 32))[1]
     prf_len = _AUTH.get(auth, 0)
     keys: dict[str, str] = {}
     if view.phase1.ike_version == 1:
-        keys["key"] = seed.hex_bytes(enc_len, "ikev1", view.link)
+        keys["key"] = seed.hex_bytes(enc_len, "ikev1", *parts)
     else:
         for name in ("SK_ei", "SK_er"):
-            keys[name] = seed.hex_bytes(enc_len, name, view.link)
+            keys[name] = seed.hex_bytes(enc_len, name, *parts)
         for name in ("SK_ai", "SK_ar"):
-            keys[name] = seed.hex_bytes(prf_len, name, view.link)  # empty with AEAD
+            keys[name] = seed.hex_bytes(prf_len, name, *parts)  # empty with AEAD
     return IkeSa(
-        sa_id=seed.int_between(1, 400, "ike-id", view.link, view.side),
-        icookie=seed.hex_bytes(8, "icookie", view.link),
-        rcookie=seed.hex_bytes(8, "rcookie", view.link),
+        sa_id=seed.int_between(1, 400, "ike-id", *parts, view.side),
+        icookie=seed.hex_bytes(8, "icookie", *parts),
+        rcookie=seed.hex_bytes(8, "rcookie", *parts),
         age=age, created_age=created_age, rekeys=created_age // life,
         lifetime=life, rekey_in=max(0, life - age - seed.int_between(60, 900, "jitter", view.link)),
         keys=keys,

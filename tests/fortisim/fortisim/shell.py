@@ -11,10 +11,12 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Optional
 
-from fortisim import render
+from fortisim import ops, render
 from fortisim.clock import Clock
 from fortisim.commands import (
     MAIN_TREE,
+    PHASE1_EDIT_TREE,
+    PHASE1_TABLE_TREE,
     TABLE_TREE,
     VDOM_SELECT_TREE,
     CliError,
@@ -27,8 +29,9 @@ from fortisim.commands import (
     tokenize,
     value_error,
 )
-from fortisim.model import Admin, Device
+from fortisim.model import Admin, Device, TunnelView
 from fortisim.ping import INT_OPTIONS, PingOptions, parse_target, ping
+from fortisim.render.config import PHASE1_KEYS, config_views
 from fortisim.stats import StatsBook
 
 PAGE_LINES = 22
@@ -37,17 +40,24 @@ MORE = "--More-- "
 ERASE_MORE = "\r" + " " * len(MORE) + "\r"
 CONSOLE_CHOICES = {"output": ("standard", "more")}
 CONSOLE_DEFAULTS = {"output": "more"}
+# The only phase1 setting the simulator lets a session change, and its default.
+NPU_CHOICES = ("enable", "disable")
+NPU_DEFAULT = "enable"
+# What FortiOS answers when an entry is committed without its mandatory interface.
+MISSING_INTERFACE = ("Attribute 'interface' MUST be set.", "Command fail. Return code -56")
 
 
 @dataclass
 class Context:
-    """Where the session is. ``kind``: top | global | vdoms | vdom | console."""
+    """Where the session is. ``kind``: top | global | vdoms | vdom | console | phase1 | phase1_edit."""
 
     kind: str
     label: Optional[str] = None  # shown in the prompt's parentheses
     vdom: Optional[str] = None
     parent: Optional["Context"] = None
     pending: dict[str, str] = field(default_factory=dict)  # uncommitted table edits
+    entry: Optional[str] = None  # phase1_edit: the edited entry's name
+    new: bool = False  # phase1_edit: the entry does not exist (yet)
 
 
 class _Input:
@@ -142,6 +152,10 @@ class Shell:
     def _tree(self) -> Tree:
         if self.ctx.kind == "console":
             return TABLE_TREE
+        if self.ctx.kind == "phase1":
+            return PHASE1_TABLE_TREE
+        if self.ctx.kind == "phase1_edit":
+            return PHASE1_EDIT_TREE
         if self.ctx.kind == "vdoms":
             return VDOM_SELECT_TREE
         return MAIN_TREE
@@ -149,6 +163,8 @@ class Shell:
     # -- running -------------------------------------------------------------
     def execute(self, line: str) -> list[str]:
         """Run one command line; return its output lines (errors included)."""
+        # Negotiations started by any session of this device (or its peers) complete first.
+        ops.settle(self.device, self.clock.seconds())
         stages = split_pipes(line)
         tokens = tokenize(stages[0])
         try:
@@ -304,7 +320,7 @@ class Shell:
 
     def _do_tunnel_summary(self, args: list[str]) -> list[str]:
         self._no_args(args)
-        return render.tunnel_summary(self.device, self._vdom())
+        return render.tunnel_summary(self.device, self._vdom(), self.clock)
 
     def _do_tunnel_details(self, args: list[str]) -> list[str]:
         self._no_args(args)
@@ -336,6 +352,39 @@ class Shell:
         if len(args) > 1:
             raise parse_error(args[1])
         return render.phase2_show(self.device, self._vdom(), mode == "full", args[0] if args else None)
+
+    # -- handlers: tunnel operations (silent on success) -----------------------------
+    def _operated(self, changed: bool) -> list[str]:
+        self.stats.bump(self.device.hostname, "tunnel_ops")  # no-ops count too
+        if changed and self.device.negotiation_ms:
+            # Rewrite the stats once the new SAs have appeared.
+            self.stats.touch_later(self.device.negotiation_ms / 1000 + 0.05)
+        return []
+
+    def _do_tunnel_op(self, verb: str, args: list[str]) -> list[str]:
+        """``diagnose vpn tunnel up|down <phase2> [<phase1> [<serial>]]``."""
+        if not args:
+            raise parse_error(verb)
+        if len(args) > 3:
+            raise parse_error(args[3])
+        serial = None
+        if len(args) == 3:
+            if not args[2].isdigit():
+                raise value_error(args[2])
+            serial = int(args[2])
+        phase1 = args[1] if len(args) > 1 else None
+        if verb == "up":
+            changed = ops.tunnel_up(self.device, self._vdom(), args[0], phase1, serial, self.clock.seconds())
+        else:
+            changed = ops.tunnel_down(self.device, self._vdom(), args[0], phase1, serial)
+        return self._operated(changed)
+
+    def _do_tunnel_flush(self, args: list[str]) -> list[str]:
+        return self._operated(ops.tunnel_flush(self.device, self._vdom(), args, self.clock.seconds()))
+
+    def _do_gateway_clear(self, args: list[str]) -> list[str]:
+        name = self._name_arg(args)
+        return self._operated(ops.gateway_clear(self.device, self._vdom(), name, self.clock.seconds()))
 
     # -- handlers: execute ping ----------------------------------------------------
     def _do_ping(self, args: list[str]) -> list[str]:
@@ -464,4 +513,113 @@ class Shell:
     def _do_table_abort(self, args: list[str]) -> list[str]:
         self._no_args(args)
         self.ctx = self.ctx.parent or self._root()
+        return []
+
+    # -- handlers: config vpn ipsec phase1-interface ------------------------------
+    def _do_config_phase1(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        self.ctx = Context("phase1", "phase1-interface", parent=self.ctx)
+        return []
+
+    def _phase1_view(self, name: Optional[str]) -> Optional[TunnelView]:
+        return next((v for v in config_views(self.device, self._vdom()) if v.name == name), None)
+
+    def _do_p1_table_show(self, args: list[str]) -> list[str]:
+        full = args == ["full-configuration"]
+        if args and not full:
+            raise parse_error(args[0])
+        return render.phase1_show(self.device, self._vdom(), full)
+
+    def _do_p1_table_get(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        return [f"== [ {view.name} ]" for view in config_views(self.device, self._vdom())]
+
+    def _do_p1_leave(self, args: list[str]) -> list[str]:
+        """``end`` or ``abort`` at the table level: nothing is pending there."""
+        self._no_args(args)
+        self.ctx = self.ctx.parent or self._root()
+        return []
+
+    def _do_p1_edit(self, args: list[str]) -> list[str]:
+        if len(args) != 1:
+            raise parse_error(args[1] if args else "edit")
+        name = args[0]
+        if not 1 <= len(name) <= 15:  # phase1-interface names are at most 15 characters
+            raise value_error(name)
+        # An unknown name opens a new entry, as on FortiOS; it cannot be committed (see _p1_commit).
+        self.ctx = Context("phase1_edit", name, parent=self.ctx, entry=name,
+                           new=self._phase1_view(name) is None)
+        return []
+
+    def _npu_key(self, key: str) -> bool:
+        """True for npu-offload, False for another phase1 key; an unknown key, or npu-offload
+        on a VM (no NPU, no setting), is a parse error."""
+        if key == "npu-offload" and self.device.is_vm:
+            raise parse_error(key)
+        if key not in PHASE1_KEYS:
+            raise parse_error(key)
+        return key == "npu-offload"
+
+    def _do_p1_set(self, args: list[str]) -> list[str]:
+        if not args:
+            raise parse_error("set")
+        if not self._npu_key(args[0]):
+            # Only npu-offload is modelled; other settings would change the negotiation.
+            raise value_error(args[1] if len(args) > 1 else args[0])
+        if len(args) != 2:
+            raise parse_error(args[2] if len(args) > 2 else args[0])
+        if args[1] not in NPU_CHOICES:
+            raise value_error(args[1])
+        self.ctx.pending[args[0]] = args[1]
+        return []
+
+    def _do_p1_unset(self, args: list[str]) -> list[str]:
+        if len(args) != 1:
+            raise parse_error(args[1] if len(args) > 1 else "unset")
+        if not self._npu_key(args[0]):
+            raise value_error(args[0])
+        self.ctx.pending[args[0]] = NPU_DEFAULT
+        return []
+
+    def _do_p1_get(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        entry = self.ctx.entry or ""
+        return render.phase1_get(self.device, self._phase1_view(entry), entry, self.ctx.pending.get("npu-offload"))
+
+    def _do_p1_show(self, args: list[str]) -> list[str]:
+        full = args == ["full-configuration"]
+        if args and not full:
+            raise parse_error(args[0])
+        entry = self.ctx.entry or ""
+        return render.phase1_entry(self.device, self._phase1_view(entry), entry, full,
+                                   self.ctx.pending.get("npu-offload"))
+
+    def _p1_commit(self) -> None:
+        if self.ctx.new:
+            raise CliError(*MISSING_INTERFACE)  # the session stays in the edit, pending values kept
+        value = self.ctx.pending.pop("npu-offload", None)
+        self.ctx.pending.clear()
+        view = self._phase1_view(self.ctx.entry)
+        # As for the console: only a real change is a config write. A dial-up parent's
+        # setting is shared with its instances; SAs already up keep their npu_flag.
+        if view is not None and value is not None and value != view.phase1.npu_offload:
+            view.phase1.npu_offload = value
+            self.stats.bump(self.device.hostname, "config_writes")
+
+    def _do_p1_next(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        self._p1_commit()
+        self.ctx = self.ctx.parent or self._root()
+        return []
+
+    def _do_p1_end(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        self._p1_commit()
+        table = self.ctx.parent
+        self.ctx = (table.parent if table else None) or self._root()
+        return []
+
+    def _do_p1_abort(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        self.ctx = self.ctx.parent or self._root()  # back to the table, the edit discarded
         return []

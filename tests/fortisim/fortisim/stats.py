@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 DEBOUNCE = 0.2
 
@@ -24,6 +24,7 @@ class DeviceStats:
     failed_logins: int = 0
     commands: int = 0
     config_writes: int = 0
+    tunnel_ops: int = 0  # diagnose vpn tunnel up/down/flush and ike gateway clear/flush, no-ops included
     debug_enabled: bool = False  # placeholders until the debug commands exist
     debug_filters: dict[str, Any] = field(default_factory=dict)
 
@@ -35,9 +36,14 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 class StatsBook:
-    def __init__(self, hostnames: list[str], path: Optional[Path] = None) -> None:
+    """``tunnels(host)``, when given, supplies the live per-tunnel state (``ops.tunnel_states``);
+    it is computed at write time, so the file always shows the state as of the write."""
+
+    def __init__(self, hostnames: list[str], path: Optional[Path] = None,
+                 tunnels: Optional[Callable[[str], dict[str, Any]]] = None) -> None:
         self.devices: dict[str, DeviceStats] = {h: DeviceStats() for h in hostnames}
         self.path = path
+        self._tunnels = tunnels
         self._handle: Optional[asyncio.TimerHandle] = None
         self._last_write = 0.0
 
@@ -47,7 +53,17 @@ class StatsBook:
         self._changed()
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
-        return {host: asdict(stats) for host, stats in self.devices.items()}
+        return {host: {**asdict(stats), "tunnels": self._tunnels(host) if self._tunnels else {}}
+                for host, stats in self.devices.items()}
+
+    def touch(self) -> None:
+        """State changed without a counter (a tunnel operation): schedule a write."""
+        self._changed()
+
+    def touch_later(self, delay: float) -> None:
+        """Schedule a write once a pending negotiation has completed."""
+        if self.path is not None:
+            asyncio.get_running_loop().call_later(delay, self._changed)
 
     def write_now(self) -> None:
         if self._handle is not None:

@@ -8,6 +8,7 @@ import copy
 from pathlib import Path
 from typing import Any, Optional
 
+from fortisim import ops
 from fortisim.clock import Clock
 from fortisim.lab import parse_lab
 from fortisim.model import Admin, Device, Lab
@@ -47,11 +48,17 @@ def pair_lab(**changes: Any) -> Lab:
 
 
 class Terminal:
-    """Drives a Shell in-process: feed chunks, collect everything it printed."""
+    """Drives a Shell in-process: feed chunks, collect everything it printed.
 
-    def __init__(self, device: Device, admin: Optional[Admin] = None) -> None:
+    The clock is frozen; tests may move ``clock.frozen`` (or share one clock between the
+    terminals of several devices) to let pending negotiations complete.
+    """
+
+    def __init__(self, device: Device, admin: Optional[Admin] = None, clock: Optional[Clock] = None) -> None:
         self.device = device
-        self.stats = StatsBook([device.hostname])
+        self.clock = clock or Clock(frozen=100)
+        self.stats = StatsBook([device.hostname],
+                               tunnels=lambda host: ops.tunnel_states(device, self.clock.seconds()))
         self.admin = admin or device.primary_admin
 
     def session(self, *chunks: str) -> str:
@@ -62,7 +69,7 @@ class Terminal:
             for chunk in chunks:
                 queue.put_nowait(chunk)
             queue.put_nowait("")  # end of input
-            shell = Shell(self.device, self.admin, self.stats, Clock(frozen=100), queue.get, out.append)
+            shell = Shell(self.device, self.admin, self.stats, self.clock, queue.get, out.append)
             await shell.run()
 
         asyncio.run(go())

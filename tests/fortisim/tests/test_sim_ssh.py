@@ -80,9 +80,13 @@ def test_inventory_shape(sim: RunningLab) -> None:
 def test_stats_file_shape(sim: RunningLab) -> None:
     stats = sim.stats()
     assert set(stats) == {"STD", "MORE", "PAGER", "DISC", "MV"}
-    assert set(stats["STD"]) == {"logins", "failed_logins", "commands", "config_writes",
+    assert set(stats["STD"]) == {"logins", "failed_logins", "commands", "config_writes", "tunnel_ops", "tunnels",
                                  "debug_enabled", "debug_filters"}
     assert stats["STD"]["debug_enabled"] is False and stats["STD"]["debug_filters"] == {}
+    assert stats["STD"]["tunnel_ops"] == 0
+    assert stats["STD"]["tunnels"]["root/t1"] == {"state": "up", "selectors_up": 1, "selectors_total": 1,
+                                                  "npu_offload": "enable", "sa_generation": 0, "npu_flags": ["03"]}
+    assert set(stats["MV"]["tunnels"]) == {"Edge/t1"}
 
 
 def test_netmiko_on_standard_device_writes_nothing(sim: RunningLab) -> None:

@@ -1,4 +1,5 @@
-"""``show [full-configuration] vpn ipsec phase1-interface|phase2-interface [NAME]``.
+"""``show [full-configuration] vpn ipsec phase1-interface|phase2-interface [NAME]``, and
+``show``/``get`` inside ``config vpn ipsec phase1-interface`` / ``edit NAME``.
 
 Each setting is a row ``(key, value, default)``: ``show`` prints the rows whose
 value differs from the default (``ALWAYS`` rows every time), ``show
@@ -8,13 +9,14 @@ full-configuration; this is a plausible subset in a fixed order.
 Per train: the factory ``dhgrp`` is ``14 5`` on 6.4 and ``20 21`` from 7.0, so it
 shows up under plain ``show`` accordingly; full-configuration adds ``ppk`` and
 ``network-overlay`` from 7.0, ``transport`` from 7.4 and ``qkd`` on 7.6.
-The PSK is never printed: ``set psksecret ENC <base64>`` is a made-up,
+VM models have no NPU and no ``npu-offload`` row. The PSK is never printed: ``set psksecret ENC <base64>`` is a made-up,
 deterministic ciphertext of it.
 """
 
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from typing import Optional, Union
 
 from fortisim import seed
@@ -85,8 +87,9 @@ def _phase1_rows(device: Device, view: TunnelView) -> list[Row]:
         ("dpd", p1.dpd, "on-demand"),
         ("dpd-retrycount", "3", "3"),
         ("dpd-retryinterval", "20", "20"),
-        ("npu-offload", p1.npu_offload, "enable"),
     ]
+    if not device.is_vm:  # no NPU, no setting
+        rows.append(("npu-offload", p1.npu_offload, "enable"))
     if rel.at_least(7, 0):
         rows += [("ppk", "disable", "disable"), ("network-overlay", "disable", "disable")]
     if rel.at_least(7, 4):
@@ -132,6 +135,43 @@ def _entry(name: str, rows: list[Row], full: bool) -> list[str]:
     lines += [f"        set {key} {value}" for key, value, default in rows
               if full or default is ALWAYS or value != default]
     return lines + ["    next"]
+
+
+# Every key ``_phase1_rows`` can print: what ``set``/``unset`` recognise inside an edit.
+PHASE1_KEYS = frozenset({
+    "type", "interface", "ip-version", "ike-version", "local-gw", "keylife", "authmethod", "mode", "peertype",
+    "peerid", "net-device", "passive-mode", "exchange-interface-ip", "mode-cfg", "proposal", "add-route",
+    "localid", "auto-negotiate", "nattraversal", "keepalive", "fragmentation", "dpd", "dpd-retrycount",
+    "dpd-retryinterval", "npu-offload", "ppk", "network-overlay", "transport", "qkd", "dhgrp", "remote-gw",
+    "psksecret"})
+
+
+def phase1_entry(device: Device, view: Optional[TunnelView], name: str, full: bool,
+                 npu_offload: Optional[str] = None) -> list[str]:
+    """``show`` inside ``edit NAME``: the entry with its uncommitted npu-offload.
+
+    A new entry (``view`` None) has nothing configured yet but what was set.
+    """
+    if view is None:
+        rows: list[Row] = [("npu-offload", npu_offload, "enable")] if npu_offload and not device.is_vm else []
+    else:
+        if npu_offload is not None:
+            view = replace(view, phase1=replace(view.phase1, npu_offload=npu_offload))
+        rows = _phase1_rows(device, view)
+    return ["config vpn ipsec phase1-interface", *_entry(name, rows, full), "end"]
+
+
+def phase1_get(device: Device, view: Optional[TunnelView], name: str, npu_offload: Optional[str] = None) -> list[str]:
+    """``get`` inside ``edit NAME``: ``key : value`` for every attribute, unquoted."""
+    lines = [f"{'name':<20}: {name}"]
+    if view is None:
+        return lines + ([] if device.is_vm else [f"{'npu-offload':<20}: {npu_offload or 'enable'}"])
+    if npu_offload is not None:
+        view = replace(view, phase1=replace(view.phase1, npu_offload=npu_offload))
+    for key, value, _unused in _phase1_rows(device, view):
+        unquoted = value.strip('"')
+        lines.append(f"{key:<20}: {unquoted}")
+    return lines
 
 
 def phase1_show(device: Device, vdom: str, full: bool, name: Optional[str] = None) -> list[str]:

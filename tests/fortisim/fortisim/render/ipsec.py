@@ -55,14 +55,14 @@ def _sa_block(view: TunnelView, sel: Selector, sa: IpsecSa, rel: Release) -> lis
              "      qat: 0"]
     lines += _keys("inbound", sa.inbound) + _keys("outbound", sa.outbound)
     if rel.at_least(7, 2):
-        lines.append(f"      NPU acceleration: {'both' if view.npu else 'none'}")
+        lines.append(f"      NPU acceleration: {'both' if sel.npu_flag == '03' else 'none'}")
     return lines
 
 
 def _gateway(view: TunnelView, rel: Release, clock: Clock) -> list[str]:
     lport, rport = (view.local_port, view.remote_port) if view.nat else (0, 0)
     remote_type = "dynamic" if view.kind == "dial_inst" else "static"
-    rxp, txp, rxb, txb = tunnel_traffic(view)
+    rxp, txp, rxb, txb = tunnel_traffic(view, clock.elapsed())
     lines = ["gateway", f"  name: '{view.name}'"]
     if rel.at_least(7, 4):
         lines.append("  type: route-based")
@@ -155,7 +155,7 @@ def ipsec_status(device: Device, clock: Clock) -> list[str]:
     """``diagnose vpn ipsec status``: per crypto engine, packets per algorithm.
 
     Counters are device-wide (the engines are shared by every VDOM): each up SA's
-    enc/dec packets go to the NPU block when the tunnel is offloaded
+    enc/dec packets go to the NPU block when the SA was established offloaded
     (``npu_flag=03``), else to the CP block, or SOFTWARE for ciphers the CP
     cannot do and on models without a CP.
     """
@@ -172,7 +172,7 @@ def ipsec_status(device: Device, clock: Clock) -> list[str]:
                 if sa is None:
                     continue
                 cipher, ah = sa.outbound.esp, sa.outbound.ah
-                if view.npu and npu:
+                if sel.npu_flag == "03" and npu:  # the SA's own flag, not today's config
                     engine = npu
                 elif cp and cipher in _CP_CIPHERS:
                     engine = cp

@@ -28,6 +28,8 @@ def _addr(net: ipaddress.IPv4Network, rel: Release) -> str:
 
 
 def _options(view: TunnelView) -> str:
+    # ``npu`` here is the interface option and follows the phase1 configuration; whether
+    # each SA was actually offloaded is its own ``npu_flag``.
     flags = [(0x0010, "create_dev", view.kind == "dial_inst" and view.phase1.net_device == "enable"),
              (0x0020, "npu", view.npu),
              (0x0080, "rgwy-chg", view.kind == "dial_inst"),
@@ -97,7 +99,9 @@ def _proxyid(view: TunnelView, sel: Selector, number: int, rel: Release, clock: 
         tail, options = "qat=0 rekey=0 hash_search_len=1", "18227"
     mtu = 1422 if view.nat else 1438
     timeout = sa.expire + seed.int_between(3, 15, "soft", view.link, sel.name)
-    npu_flag, npuid = ("03", 1) if view.npu else ("00", 0)
+    # The flag the SA was established with: a later npu-offload change only reaches new SAs.
+    npu_flag = sel.npu_flag or "00"
+    npuid = 1 if npu_flag == "03" else 0
     lines += [
         f"  SA:  ref=3 options={options} type=00 soft=0 mtu={mtu} expire={sa.expire}/0B replaywin=2048",
         f"       seqno={sa.enc_packets + 1:x} esn=0 replaywin_lastseq={sa.dec_packets:08x} {tail}",
@@ -125,7 +129,7 @@ def _record(view: TunnelView, rel: Release, clock: Clock, dialup_list: bool = Fa
     refcnt = 3 + proxyids + view.child_num
     lines.append(f"proxyid_num={proxyids} child_num={view.child_num} refcnt={refcnt} "
                  f"ilast={last} olast={last} ad=/0")
-    rxp, txp, rxb, txb = tunnel_traffic(view)
+    rxp, txp, rxb, txb = tunnel_traffic(view, clock.elapsed())
     lines += [f"stat: rxp={rxp} txp={txp} rxb={rxb} txb={txb}", _dpd(view, rel), _natt(view)]
     if rel.at_least(7, 2):
         lines.append("fec: egress=0 ingress=0")
@@ -172,10 +176,11 @@ def summary_views(device: Device, vdom: str) -> list[TunnelView]:
     return [view for view in device.views(vdom) if view.kind != "dialup"]
 
 
-def tunnel_summary(device: Device, vdom: str) -> list[str]:
+def tunnel_summary(device: Device, vdom: str, clock: Optional[Clock] = None) -> list[str]:
     lines = []
+    elapsed = clock.elapsed() if clock else 0
     for view in summary_views(device, vdom):
-        rxp, txp = tunnel_traffic(view)[:2]
+        rxp, txp = tunnel_traffic(view, elapsed)[:2]
         port = view.remote_port if view.nat else 0
         up = sum(1 for s in view.selectors if s.up)
         tx_err = tx_errors(view)

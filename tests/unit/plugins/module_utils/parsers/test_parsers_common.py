@@ -124,6 +124,20 @@ def test_redact_text() -> None:
     assert redact_text("ah=null key=0 ") == "ah=null key=0 "
 
 
+@pytest.mark.parametrize("line,expected", [
+    ("  dec:spi=0a1b2c3d esp=aes key=16 00112233445566778899aabbccddeeff",
+     "  dec:spi=0a1b2c3d esp=aes key=16 <redacted>"),
+    ("SPI: 5a10c9e2d4b7f301/0e77aa1c93b5d2f6", "SPI: 5a10c9e2d4b7f301/0e77aa1c93b5d2f6"),
+    ("        spi: 1f2e3d4c", "        spi: 1f2e3d4c"),
+    (" seqno=7a2b3 esn=0 replaywin_lastseq=0007a2b1 itn=0", " seqno=7a2b3 esn=0 replaywin_lastseq=0007a2b1 itn=0"),
+    ("  cafebabe00112233 spi=abcd1234", "  <redacted> spi=abcd1234"),
+    ("00112233445566778899aabbccddeeff", "<redacted>"),
+])
+def test_redact_text_keeping_ids_hides_keys_only(line: str, expected: str) -> None:
+    assert redact_text(line, keep_ids=True) == expected
+    assert "<redacted>" in redact_text(line) or redact_text(line) == line
+
+
 def test_small_converters() -> None:
     assert to_int("12") == 12 and to_int("x") is None and to_int(None) is None
     assert to_int("ff", 16) == 255
