@@ -51,6 +51,7 @@ test: venv lint sanity
 # Speed and memory goals are benchmarks, not timed tests: this exits non-zero below them.
 bench: venv
 	$(BIN)/python tools/bench_parsers.py
+	$(BIN)/python tools/bench_capture.py
 
 clean:
 	rm -rf build .lab reports tests/output

@@ -183,9 +183,9 @@ from ansible_collections.fortidiag.ipsec.plugins.plugin_utils.session import (
     SessionParams,
 )
 
-# The RPC surface modules may call is run_commands, get_device_info, read_for and
-# send_control: ansible-connection exposes every public method, so the module-side client
-# (module_utils/client.py, RPC_METHODS) is where the allow-list is enforced.
+# The RPC surface modules may call is run_commands, get_device_info, read_for, send_control,
+# start_command and stop_debug: ansible-connection exposes every public method, so the
+# module-side client (module_utils/client.py, RPC_METHODS) is where the allow-list is enforced.
 
 
 class Connection(NetworkConnectionBase):
@@ -247,10 +247,12 @@ class Connection(NetworkConnectionBase):
     # -- RPC surface -----------------------------------------------------------------
     @ensure_connect
     def run_commands(self, commands: List[Union[str, Dict[str, Any]]], vdom: Optional[str] = None,
-                     scope: Optional[str] = None, check_errors: bool = True) -> List[Dict[str, Any]]:
+                     scope: Optional[str] = None, check_errors: bool = True,
+                     keep_debug: bool = False) -> List[Dict[str, Any]]:
         """Run commands in order; each may be a string or {command, vdom, scope, check_errors}.
 
         Returns [{command, vdom, output}]. Raises on the first CLI error when check_errors.
+        A debug capture still armed is switched off first unless keep_debug (see session.run).
         """
         results = []
         for item in commands:
@@ -258,7 +260,7 @@ class Connection(NetworkConnectionBase):
             command = str(spec["command"])
             where = spec.get("vdom", vdom)
             output = self._call(self._session.run, command, vdom=where, scope=spec.get("scope", scope),
-                                check_errors=spec.get("check_errors", check_errors))
+                                check_errors=spec.get("check_errors", check_errors), keep_debug=keep_debug)
             results.append({"command": command, "vdom": where, "output": output})
         return results
 
@@ -276,3 +278,13 @@ class Connection(NetworkConnectionBase):
     @ensure_connect
     def send_control(self, char: str) -> str:
         return self._call(self._session.send_control, char)
+
+    @ensure_connect
+    def start_command(self, command: str, vdom: Optional[str] = None) -> str:
+        """Start a debug/sniffer command without waiting for the prompt (read_for reads it)."""
+        return self._call(self._session.start, str(command), vdom)
+
+    @ensure_connect
+    def stop_debug(self) -> List[str]:
+        """Switch off every debug switch, filter, trace and running sniffer; returns the commands sent."""
+        return self._call(self._session.stop_debug)

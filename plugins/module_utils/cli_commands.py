@@ -13,11 +13,14 @@ from __future__ import annotations
 import shlex
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.debug_flow import parse_debug_flow
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ike_debug import parse_ike_debug
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ike_gateway import parse_ike_gateway_list
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ipsec_status import parse_ipsec_status
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ipsec_tunnel_list import parse_ipsec_tunnel_list
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ping import parse_ping
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.stats_tunnel import parse_stats_tunnel
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.sniffer import parse_sniffer
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.system_status import parse_system_status
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.tunnel_details import parse_tunnel_details
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.tunnel_list import parse_tunnel_list
@@ -54,8 +57,15 @@ for _text, _parser in (
     ("diagnose vpn ipsec status", parse_ipsec_status),
     ("get system status", parse_system_status),
     ("execute ping ARG", parse_ping),
+    # Live captures: the command that starts the output names the parser.
+    ("diagnose debug application ike ARG", parse_ike_debug),
+    ("diagnose debug flow trace start ARG", parse_debug_flow),
+    ("diagnose debug flow trace start", parse_debug_flow),
 ):
     _add(_text, _parser)
+# diagnose sniffer packet IF ['FILTER' [VERBOSE [COUNT [TSFORMAT [FRAMESIZE]]]]]
+for _count in range(1, 7):
+    _add("diagnose sniffer packet" + " ARG" * _count, parse_sniffer)
 for _full in ("", "full-configuration "):
     for _table, _parser in (("phase1-interface", parse_phase1_config), ("phase1", parse_phase1_config),
                             ("phase2-interface", parse_phase2_config), ("phase2", parse_phase2_config)):

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Union
 from ansible.module_utils.connection import Connection, ConnectionError
 
 # The connection plugin's RPC surface: modules use nothing else.
-RPC_METHODS = frozenset(("run_commands", "get_device_info", "read_for", "send_control"))
+RPC_METHODS = frozenset(("run_commands", "get_device_info", "read_for", "send_control", "start_command", "stop_debug"))
 
 
 class FortiOSClientError(Exception):
@@ -36,8 +36,22 @@ class FortiOSClient:
             raise FortiOSClientError(_one_line(str(exc)))
 
     def run_commands(self, commands: List[Union[str, Dict[str, Any]]], vdom: Optional[str] = None,
-                     scope: Optional[str] = None) -> List[Dict[str, Any]]:
+                     scope: Optional[str] = None, keep_debug: bool = False) -> List[Dict[str, Any]]:
+        if keep_debug:
+            return self._rpc("run_commands", commands, vdom=vdom, scope=scope, keep_debug=True)
         return self._rpc("run_commands", commands, vdom=vdom, scope=scope)
+
+    def read_for(self, seconds: float, max_bytes: int = 1 << 20) -> str:
+        return self._rpc("read_for", seconds, max_bytes)
+
+    def send_control(self, char: str) -> str:
+        return self._rpc("send_control", char)
+
+    def start_command(self, command: str, vdom: Optional[str] = None) -> str:
+        return self._rpc("start_command", command, vdom=vdom)
+
+    def stop_debug(self) -> List[str]:
+        return self._rpc("stop_debug")
 
     def device_info(self) -> Dict[str, Any]:
         return self._rpc("get_device_info")

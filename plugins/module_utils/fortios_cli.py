@@ -113,9 +113,14 @@ def quote_name(name: str) -> str:
     return '"%s"' % name.replace("\\", "\\\\").replace('"', '\\"')
 
 
-# Debug switches that must be undone when a session ends.
-_DEBUG_RE = re.compile(r"^\s*diag(?:nose)?\s+(debug|sniffer|vpn\s+ike\s+log)", re.IGNORECASE)
+# Debug switches that must be undone when a session ends. Keywords may be abbreviated.
+_DEBUG_RE = re.compile(r"^\s*diag\w*\s+(deb\w*|sni\w*|vpn\s+ike\s+log\w*)", re.IGNORECASE)
+_DEBUG_HARMLESS_RE = re.compile(r"^\s*diag\w*\s+deb\w*\s+(dis\w*|res\w*|inf\w*)\s*$", re.IGNORECASE)
+_CONSOLE_ON_RE = re.compile(r"^\s*diag\w*\s+deb\w*\s+en\w*\s*$", re.IGNORECASE)
+_CONSOLE_OFF_RE = re.compile(r"^\s*diag\w*\s+deb\w*\s+dis\w*\s*$", re.IGNORECASE)
+_TIMESTAMPS_ON_RE = re.compile(r"^\s*diag\w*\s+deb\w*\s+con\w*\s+tim\w*\s+en\w*\s*$", re.IGNORECASE)
 
+# Kept for callers that only switch console output off (issue-2 behaviour).
 DEBUG_CLEANUP_COMMANDS = (
     "diagnose debug disable",
     "diagnose debug reset",
@@ -123,8 +128,56 @@ DEBUG_CLEANUP_COMMANDS = (
 
 
 def arms_debug(command: str) -> bool:
-    """True when the command may leave debug output running on the device."""
-    match = _DEBUG_RE.match(command)
-    if not match:
+    """True when the command may leave debug output, a filter or a capture running on the device."""
+    return bool(_DEBUG_RE.match(command)) and not _DEBUG_HARMLESS_RE.match(command)
+
+
+def is_debug_command(command: str) -> bool:
+    """Any `diagnose debug|sniffer|vpn ike log...` command, switching on or off."""
+    return bool(_DEBUG_RE.match(command))
+
+
+def console_debug_change(command: str) -> Optional[bool]:
+    """True for `diagnose debug enable`, False for `... disable`, None otherwise."""
+    if _CONSOLE_ON_RE.match(command):
+        return True
+    if _CONSOLE_OFF_RE.match(command):
         return False
-    return not re.match(r"^\s*diag(?:nose)?\s+debug\s+(disable|reset|info)\b", command)
+    return None
+
+
+def enables_timestamps(command: str) -> bool:
+    return bool(_TIMESTAMPS_ON_RE.match(command))
+
+
+def newer_than(version: Optional[str], major_minor: Tuple[int, int]) -> bool:
+    """`7.4.1` >= (7, 4)? Unknown versions count as new (the current syntax)."""
+    match = re.match(r"(\d+)\.(\d+)", version or "")
+    if not match:
+        return True
+    return (int(match.group(1)), int(match.group(2))) >= major_minor
+
+
+def ike_log_filter_command(version: Optional[str], option: str) -> str:
+    """`diagnose vpn ike log-filter OPTION` up to 7.2, `diagnose vpn ike log filter OPTION` from 7.4."""
+    family = "log filter" if newer_than(version, (7, 4)) else "log-filter"
+    return "diagnose vpn ike %s %s" % (family, option)
+
+
+def debug_cleanup_commands(version: Optional[str], timestamps: bool = False) -> List[str]:
+    """Everything that undoes a debug capture, console first so the flood stops at once.
+
+    `reset` stops every debug application; the IKE log filter and the flow filter/trace are
+    cleared explicitly because `reset` is not documented to clear them.
+    """
+    commands = [
+        "diagnose debug disable",
+        "diagnose debug application ike 0",
+        "diagnose debug flow trace stop",
+        "diagnose debug flow filter clear",
+        ike_log_filter_command(version, "clear"),
+        "diagnose debug reset",
+    ]
+    if timestamps:
+        commands.append("diagnose debug console timestamp disable")
+    return commands

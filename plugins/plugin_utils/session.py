@@ -20,14 +20,17 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.fortios_cli import (
-    DEBUG_CLEANUP_COMMANDS,
     MORE_RE,
     FortiOSCLIError,
     arms_debug,
     clean_output,
+    console_debug_change,
     context_transition,
+    debug_cleanup_commands,
+    enables_timestamps,
     find_cli_error,
     hostname_from_prompt,
+    is_debug_command,
     prompt_contexts,
     prompt_regex,
 )
@@ -51,6 +54,10 @@ except ImportError as exc:  # pragma: no cover - reported as a clear error at co
 # curve25519/ECDH, so we disable only what is weak instead of restricting to the old set.
 WEAK_KEX = ["diffie-hellman-group1-sha1", "diffie-hellman-group14-sha1", "diffie-hellman-group-exchange-sha1"]
 Context = Tuple[str, ...]
+# After `diagnose debug disable`, lines already on their way still arrive: read until the
+# channel has been quiet this long (at most QUIESCE_MAX seconds) before the next command.
+QUIESCE_IDLE = 0.3
+QUIESCE_MAX = 5.0
 
 
 class SessionError(Exception):
@@ -133,9 +140,17 @@ class FortiOSSession:
         self._net: Any = None
         self._prompt_re: "Optional[re.Pattern[str]]" = None
         self._context: Context = ()
-        self._debug_armed = False
         self._last_prompt = ""
         self._base_depth = 0  # parenthesised contexts in the prompt at the tracked context
+        # Debug state. `_debug_dirty` survives a dropped session: the device still has debug
+        # armed, so the next login (or close) cleans it up before anything else.
+        self._debug_dirty = False
+        self._debug_context: Context = ()
+        self._console_debug = False  # async output may arrive between commands
+        self._timestamps = False
+        self._foreground: Optional[str] = None  # a command still running (a sniffer)
+        self._pending = ""  # async output read past a prompt, returned by read_for
+        self._prompt_anywhere: "Optional[re.Pattern[str]]" = None
         self.info = DeviceInfo()
         self.logins = 0
 
@@ -153,6 +168,8 @@ class FortiOSSession:
         self.logins += 1
         try:
             self._prepare()
+            if self._debug_dirty:
+                self._cleanup_debug()
         except Exception:
             self._drop()
             raise
@@ -160,10 +177,16 @@ class FortiOSSession:
 
     def close(self) -> None:
         """Undo what the session changed, then log out. Never raises."""
+        if self._net is None and self._debug_dirty:
+            # Dropped mid-capture (timeout, lost link): log in again only to clean up.
+            try:
+                self.open()
+            except Exception as exc:
+                self._log("debug cleanup login failed for %s: %s" % (self._label(), exc))
         if self._net is None:
             return
         try:
-            if self._debug_armed:
+            if self._debug_dirty:
                 self._cleanup_debug()
             if self.info.console_changed:
                 self._run_in(("global",) if self.info.multi_vdom else (), [
@@ -181,12 +204,28 @@ class FortiOSSession:
 
     # -- RPC operations --------------------------------------------------------------
     def run(self, command: str, vdom: Optional[str] = None, scope: Optional[str] = None,
-            check_errors: bool = True) -> str:
-        """Run one command in a VDOM (or `global`) context and return its clean output."""
+            check_errors: bool = True, keep_debug: bool = False) -> str:
+        """Run one command in a VDOM (or `global`) context and return its clean output.
+
+        A capture left running (its task died or forgot to stop it) is cleaned up before any
+        command that is not itself a debug command, unless `keep_debug` (a capture's own
+        trigger, e.g. bringing a tunnel up while the IKE debug runs).
+        """
         self.open()
-        self._enter(self._target_context(vdom, scope))
+        if self._foreground is not None:
+            self._stop_foreground()
+        if self._debug_dirty and not keep_debug and not is_debug_command(command):
+            self._cleanup_debug()
+        target = self._target_context(vdom, scope)
+        self._enter(target)
         if arms_debug(command):
-            self._debug_armed = True
+            if not self._debug_dirty:
+                self._debug_context = target
+            self._debug_dirty = True
+        self._timestamps = self._timestamps or enables_timestamps(command)
+        console = console_debug_change(command)
+        if console is not None:
+            self._console_debug = console
         if not check_errors:
             return self._exec(command)
         try:
@@ -195,13 +234,52 @@ class FortiOSSession:
             self._unwind_config()
             raise
 
+    def start(self, command: str, vdom: Optional[str] = None) -> str:
+        """Start a command that keeps printing (a sniffer) without waiting for the prompt.
+
+        read_for() then returns its output; send_control('c') stops it. Any other call stops
+        it first, and so does close().
+        """
+        self._prepare_for(vdom)
+        if not arms_debug(command):
+            raise SessionError("%s: only debug and sniffer commands can run in the background, not '%s'" % (
+                self._label(), command))
+        if not self._debug_dirty:
+            self._debug_context = self._context
+        self._debug_dirty = True
+        self._foreground = command
+        self._log("fortios start: %s" % command)
+        try:
+            self._net.remote_conn.send(command + "\n")
+        except (OSError, EOFError, socket.error) as exc:
+            self._drop()
+            raise SessionError("%s: session lost while sending '%s': %s" % (self._label(), command, exc))
+        return command
+
+    def _prepare_for(self, vdom: Optional[str]) -> None:
+        """Log in and enter the VDOM, stopping whatever still runs in the foreground."""
+        self.open()
+        if self._foreground is not None:
+            self._stop_foreground()
+        self._enter(self._target_context(vdom, None))
+
+    def stop_debug(self) -> List[str]:
+        """Undo every debug switch now (a capture's `finally`); returns the commands sent."""
+        if self._net is None and not self._debug_dirty:
+            return []
+        self.open()
+        if not self._debug_dirty and self._foreground is None:
+            return []
+        return self._cleanup_debug()
+
     def read_for(self, seconds: float, max_bytes: int = 1 << 20) -> str:
-        """Read whatever the device prints for a while (debug streams)."""
+        """Read whatever the device prints for a while (debug streams, a running sniffer)."""
         self.open()
         chan = self._net.remote_conn
         deadline = time.monotonic() + seconds
-        chunks: List[str] = []
-        size = 0
+        chunks: List[str] = [self._pending] if self._pending else []
+        size = len(self._pending)
+        self._pending = ""
         while size < max_bytes:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -216,7 +294,10 @@ class FortiOSSession:
             text = data.decode("utf-8", "replace")
             chunks.append(text)
             size += len(text)
-        return "".join(chunks)
+        text = "".join(chunks)
+        if self._foreground is not None and self._prompt_re is not None and self._prompt_re.search(text[-256:]):
+            self._foreground = None  # it ended by itself (a sniffer's packet count)
+        return text
 
     def send_control(self, char: str) -> str:
         """Send Ctrl-<char> (e.g. `c` to stop a sniffer) and read back to the prompt."""
@@ -224,7 +305,10 @@ class FortiOSSession:
         if len(char) != 1 or not char.isalpha():
             raise SessionError("send_control takes one letter, e.g. 'c' for Ctrl-C")
         self._net.remote_conn.send(chr(ord(char.lower()) - 96))
-        return self._read_to_prompt("^" + char.upper())
+        output = self._read_to_prompt("^" + char.upper())
+        if char.lower() == "c":
+            self._foreground = None
+        return output
 
     # -- internals -------------------------------------------------------------------
     def _label(self) -> str:
@@ -233,6 +317,9 @@ class FortiOSSession:
     def _drop(self) -> None:
         self._net = None
         self._context = ()
+        self._console_debug = False
+        self._foreground = None
+        self._pending = ""
 
     def _login(self) -> Any:
         p = self.params
@@ -272,6 +359,9 @@ class FortiOSSession:
         prompt = (self._net.base_prompt or "").strip() + " #"
         hostname = hostname_from_prompt(prompt)
         self._prompt_re = prompt_regex(hostname)
+        # With debug on, output may follow the prompt on the same line (`HOST # ike 0: ...`).
+        self._prompt_anywhere = re.compile(
+            r"(?:^|[\r\n])(?P<prompt>" + re.escape(hostname) + r"(?P<contexts>(?:\s?\([^()\r\n]*\))*)\s?[#$])(?:[ \t]|$)")
         self.info = DeviceInfo(hostname=hostname)
         contexts = _contexts(prompt)
         self._base_depth = len(contexts)
@@ -356,11 +446,47 @@ class FortiOSSession:
         self._log("%s: still in a configuration mode after abort; reconnecting" % self._label())
         self._abandon()
 
-    def _cleanup_debug(self) -> None:
-        self._enter(())
-        for command in DEBUG_CLEANUP_COMMANDS:
-            self._exec(command)
-        self._debug_armed = False
+    def _stop_foreground(self) -> None:
+        """Ctrl-C a running sniffer and return to the prompt; its last output is kept for read_for."""
+        self._net.remote_conn.send("\x03")
+        self._pending += self._read_to_prompt("^C")
+        self._foreground = None
+
+    def _cleanup_debug(self) -> List[str]:
+        """Switch every debug switch off in the context it was armed in. Errors are logged, not raised."""
+        if self._foreground is not None:
+            self._stop_foreground()
+        sent: List[str] = []
+        try:
+            self._enter(self._debug_context)
+        except SessionError as exc:
+            self._log("debug cleanup for %s: %s" % (self._label(), exc))
+        for command in debug_cleanup_commands(self.info.version, self._timestamps):
+            output = self._exec(command)
+            sent.append(command)
+            if command == "diagnose debug disable":
+                self._console_debug = False
+                self._quiesce()
+            error = find_cli_error(output)
+            if error:
+                self._log("debug cleanup on %s: '%s' answered %s" % (self._label(), command, error))
+        self._debug_dirty = False
+        self._timestamps = False
+        self._pending = ""
+        return sent
+
+    def _quiesce(self) -> None:
+        """Drain debug lines still in flight after `diagnose debug disable`."""
+        chan = self._net.remote_conn
+        deadline = time.monotonic() + QUIESCE_MAX
+        while time.monotonic() < deadline:
+            ready, _unused_w, _unused_x = select.select([chan], [], [], QUIESCE_IDLE)
+            if not ready:
+                break
+            if not chan.recv(65536):
+                self._drop()
+                raise SessionError("%s closed the session during debug cleanup" % self._label())
+        self._pending = ""
 
     def _exec(self, command: str) -> str:
         self._log("fortios send: %s" % command)
@@ -393,10 +519,29 @@ class FortiOSSession:
             if MORE_RE.search(tail):
                 chan.send(" ")  # `output more`: ask for the next page
                 continue
+            if self._console_debug or self._foreground is not None:
+                done = self._split_at_prompt(buf, command)
+                if done is not None:
+                    return done
+                continue
             match = self._prompt_re.search(tail) if self._prompt_re is not None else None
             if match:
                 self._last_prompt = match.group("prompt")
                 return buf
+
+    def _split_at_prompt(self, buf: str, command: str) -> Optional[str]:
+        """Debug mode: the prompt may be followed by async output. Return the text up to the
+        first prompt after the echoed command and keep the rest for read_for."""
+        if self._prompt_anywhere is None:
+            return None
+        echo = buf.find(command.strip()) if command.strip() else -1
+        start = echo + len(command.strip()) if echo >= 0 else 0
+        match = self._prompt_anywhere.search(buf, start)
+        if not match:
+            return None
+        self._last_prompt = match.group("prompt")
+        self._pending += buf[match.end("prompt"):]
+        return buf[:match.end("prompt")] + " "
 
     def _abandon(self) -> None:
         """After a timeout the CLI state is unknown: drop the session, the next call reconnects."""

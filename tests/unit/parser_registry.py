@@ -27,6 +27,9 @@ PARSER_REGISTRY: Dict[str, tuple] = {
     "show_vpn_ipsec_phase1_interface": ("vpn_config", "parse_phase1_config", "phase1"),
     "show_vpn_ipsec_phase2_interface": ("vpn_config", "parse_phase2_config", "phase2"),
     "execute_ping": ("ping", "parse_ping", None),
+    "diagnose_debug_application_ike": ("ike_debug", "parse_ike_debug", "events"),
+    "diagnose_debug_flow": ("debug_flow", "parse_debug_flow", "traces"),
+    "diagnose_sniffer_packet": ("sniffer", "parse_sniffer", "packets"),
 }
 
 

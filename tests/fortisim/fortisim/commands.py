@@ -102,6 +102,33 @@ MAIN_TREE: Tree = {
     "exit": Leaf("exit"),
 }
 
+# ``diagnose debug flow`` (fortisim/flow.py) and ``diagnose sniffer packet`` (fortisim/sniffer.py),
+# added beside whatever else lives under ``diagnose debug``.
+_DIAGNOSE = MAIN_TREE["diagnose"]
+assert isinstance(_DIAGNOSE, dict)
+_DEBUG = _DIAGNOSE.setdefault("debug", {})
+assert isinstance(_DEBUG, dict)
+_DEBUG["flow"] = {"filter": Leaf("flow_filter"), "show": Leaf("flow_show"), "trace": Leaf("flow_trace")}
+_DIAGNOSE["sniffer"] = {"packet": Leaf("sniffer")}
+
+# The debug switches and the IKE log filter (fortisim/ikedebug.py). ``diagnose debug`` works in
+# any context; the log filter, like the other ``diagnose vpn`` commands, in a VDOM. Both
+# spellings of the filter exist in the tree; the handler refuses the one the version lacks.
+_DEBUG.update({
+    "enable": Leaf("debug_console", "any", "enable"),
+    "disable": Leaf("debug_console", "any", "disable"),
+    "reset": Leaf("debug_reset"),
+    "console": {"timestamp": {"enable": Leaf("debug_timestamp", "any", "enable"),
+                              "disable": Leaf("debug_timestamp", "any", "disable")}},
+    "duration": Leaf("debug_duration"),
+    "info": Leaf("debug_info"),
+    "application": Leaf("debug_application"),
+})
+_IKE = _DIAGNOSE["vpn"]["ike"]  # type: ignore[index]
+assert isinstance(_IKE, dict)
+_IKE["log-filter"] = Leaf("ike_log_filter", "vdom", "log-filter")
+_IKE["log"] = {"filter": Leaf("ike_log_filter", "vdom", "log filter")}
+
 # Inside ``config vdom`` (prompt ``(vdom)``): pick a VDOM.
 VDOM_SELECT_TREE: Tree = {"edit": Leaf("edit_vdom"), "end": Leaf("end"), "exit": Leaf("exit")}
 

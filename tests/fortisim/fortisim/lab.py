@@ -256,7 +256,7 @@ def _device(data: Any, index: int, defaults: _Map) -> Device:
     m = _Map(data, f"devices[{index}]", {
         "hostname", "model", "version", "serial", "vdom_mode", "vdoms", "console_output",
         "username", "password", "admins", "disclaimer", "latency_ms", "negotiation_ms", "ha_mode",
-        "interfaces"})
+        "interfaces", "sniffer_period_ms"})
     hostname = m.str("hostname")
     if not _HOSTNAME_RE.match(hostname):
         raise LabError(f"{m.at('hostname')}: {hostname!r} is not a valid hostname (1-35 of A-Z a-z 0-9 _ . -)")
@@ -303,6 +303,7 @@ def _device(data: Any, index: int, defaults: _Map) -> Device:
         disclaimer=m.str("disclaimer", None),
         latency_ms=m.int("latency_ms", defaults.raw("latency_ms", 0), 0, 60000),
         negotiation_ms=m.int("negotiation_ms", defaults.int("negotiation_ms", 0, 0, 60000), 0, 60000),
+        sniffer_period_ms=m.int("sniffer_period_ms", defaults.int("sniffer_period_ms", 1000, 10, 60000), 10, 60000),
         ha_mode=m.choice("ha_mode", ("standalone", "a-p", "a-a"), defaults.raw("ha_mode", "standalone")),
         interfaces=_interfaces(m, index),
     )
@@ -426,7 +427,7 @@ def parse_lab(data: Any) -> Lab:
     top = _Map(data if data is not None else {}, "", {"description", "defaults", "devices", "tunnels", "dialup"})
     defaults = _Map(top.raw("defaults", {}), "defaults",
                     {"username", "password", "version", "console_output", "latency_ms", "negotiation_ms", "model",
-                     "ha_mode"})
+                     "ha_mode", "sniffer_period_ms"})
     devices: dict[str, Device] = {}
     device_list = _list(top, "devices")
     if not device_list:

@@ -10,6 +10,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Optional
 
+from fortisim.debug import DeviceDebug
 from fortisim.versions import Release
 
 IPv4 = ipaddress.IPv4Address
@@ -190,6 +191,9 @@ class TunnelView:
     # The other lab end of the same ``link`` (None for external peers and dial-up
     # parents). Left out of repr/compare: the two views point at each other.
     peer: Optional["TunnelView"] = field(default=None, repr=False, compare=False)
+    # Dial-up parents: the hub's side of spokes that never complete phase 1 (no instance
+    # exists for them), kept so the IKE debug can show the hub refusing them.
+    failed_spokes: list["TunnelView"] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def state(self) -> str:
@@ -248,6 +252,8 @@ class Device:
     tunnels: dict[str, list[TunnelView]] = field(default_factory=dict)
     # Every pingable address of the lab; one dict shared by all devices.
     hosts: dict[str, PingHost] = field(default_factory=dict, repr=False)
+    sniffer_period_ms: int = 1000  # how often a running sniffer prints a burst of packets
+    debug: DeviceDebug = field(default_factory=DeviceDebug, repr=False)  # device-wide debug switches
 
     @property
     def multi_vdom(self) -> bool:

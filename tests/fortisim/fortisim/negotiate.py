@@ -223,6 +223,8 @@ class _Builder:
                     instances += 1
                 else:  # no instance exists until phase 1 completes
                     self.devices[str(hub.device)].views(hub.vdom).remove(inst)
+                    inst.name = hub.name
+                    parent.failed_spokes.append(inst)
                 self._record(f"{spec.name}@{spoke.external}", "dialup", hub, spoke, inst.fault)
                 continue
             spoke_view = self._view(spoke, hub, link, "a")
@@ -247,6 +249,12 @@ class _Builder:
                 instances += 1
             else:
                 spoke_view.selectors = [self._selector(p, None) for p in spoke.phase2]
+                # The hub's side of the refusal (no instance): only the IKE debug shows it.
+                ghost = self._view(hub, spoke, link, "b", kind="dial_inst", name=hub.name)
+                self.devices[str(hub.device)].views(hub.vdom).remove(ghost)
+                self._apply_phase1(ghost, p1)
+                ghost.selectors = [self._selector(p, None) for p in hub.phase2]
+                parent.failed_spokes.append(ghost)
             spoke_view.fault = fault
             self._record(f"{spec.name}@{spoke.device}", "dialup", hub, spoke, fault)
 

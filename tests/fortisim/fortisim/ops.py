@@ -12,10 +12,21 @@ has passed that point. Unknown names change nothing: the device prints nothing e
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from fortisim.model import Device, Selector, TunnelView
 from fortisim.sa import selector_key
+
+# Called as listener(view, kind, now, ready) for each lab end of a tunnel an operation makes
+# negotiate: kind "full" (IKE SA and its children), "child" (new child SAs) or "retry" (``up``
+# on a tunnel its fault blocks). The IKE debug (``ikedebug.py``) prints the negotiation.
+NEGOTIATION_LISTENERS: list[Callable[[TunnelView, str, float, float], None]] = []
+
+
+def _announce(view: TunnelView, kind: str, now: float, ready: float) -> None:
+    for end in _ends(view):
+        for listener in NEGOTIATION_LISTENERS:
+            listener(end, kind, now, ready)
 
 
 def _coming_up(sel: Selector) -> bool:
@@ -145,11 +156,15 @@ def tunnel_up(device: Device, vdom: str, phase2: str, phase1: Optional[str], ser
             continue
         sels = [s for s in view.selectors if s.name == phase2 and s.negotiable and not _coming_up(s)]
         if not sels:
+            if view.fault is not None and any(s.name == phase2 and not s.negotiable for s in view.selectors):
+                _announce(view, "retry", now, now)  # tried, and refused again for the same reason
             continue  # unknown, already up, or blocked by the tunnel's fault
+        kind = "child" if _ike_coming_up(view) else "full"
         if not _ike_coming_up(view):
             _renegotiate_ike(view, ready)
         _renegotiate_sas(view, sels, ready)
         started.append(view)
+        _announce(view, kind, now, ready)
     _settle_all(started, now)
     return bool(started)
 
@@ -165,6 +180,7 @@ def tunnel_flush(device: Device, vdom: str, names: list[str], now: float) -> boo
         if sels:
             _renegotiate_sas(view, sels, ready)
             flushed.append(view)
+            _announce(view, "child", now, ready)
     _settle_all(flushed, now)
     return bool(flushed)
 
@@ -185,6 +201,7 @@ def gateway_clear(device: Device, vdom: str, name: Optional[str], now: float) ->
             if sels:
                 _renegotiate_sas(view, sels, ready)
             cleared.append(view)
+            _announce(view, "full", now, ready)
     _settle_all(cleared, now)
     return bool(cleared)
 

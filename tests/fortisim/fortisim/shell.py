@@ -8,10 +8,11 @@ directly and ``server.py`` only wires it to an asyncssh channel.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Optional
 
-from fortisim import ops, render
+from fortisim import flow, ikedebug, ops, render, sniffer
 from fortisim.clock import Clock
 from fortisim.commands import (
     MAIN_TREE,
@@ -29,6 +30,7 @@ from fortisim.commands import (
     tokenize,
     value_error,
 )
+from fortisim.debug import SessionDebug
 from fortisim.model import Admin, Device, TunnelView
 from fortisim.ping import INT_OPTIONS, PingOptions, parse_target, ping
 from fortisim.render.config import PHASE1_KEYS, config_views
@@ -106,6 +108,10 @@ class Shell:
         self.closed = False
         self.ping_options = PingOptions()  # session-scoped, like on FortiOS
         self._extra_sleep = 0.0  # simulated time a command takes beyond latency_ms (ping)
+        self.debug = SessionDebug()  # this session's debug switches (console output, a running sniffer)
+        self._foreground: Optional[Callable[[], Awaitable[None]]] = None  # a command still printing (sniffer)
+        self._interactive = False  # run() (prompt, echo) rather than run_exec()
+        self.ike = ikedebug.SessionIke(self)  # IKE debug lines for this session's console
         if admin.vdom_scoped:
             # A VDOM admin lands in its VDOM and can never leave it.
             self.ctx = Context("vdom", admin.vdom, admin.vdom)
@@ -181,31 +187,47 @@ class Shell:
 
     async def run(self) -> None:
         """Interactive session until ``exit`` or end of input."""
+        self._interactive = True
         try:
             if self.device.disclaimer:
                 await self._accept_disclaimer()
             while not self.closed:
+                self.ike.flush()  # asynchronous debug output goes between commands, never inside one
                 self._write(self.prompt)
+                self.ike.busy = False
                 line = (await self._readline()).strip()
+                self.ike.busy = True
                 if not line:
                     continue
                 self.stats.bump(self.device.hostname, "commands")
                 lines = self.execute(line)
                 await self._latency()
                 await self._emit(lines)
+                await self._run_foreground()
         except EOFError:
             pass
+        finally:
+            self.ike.close()  # console flag gone; device-wide debug stays armed
 
     async def run_exec(self, command: str) -> None:
         """``ssh host 'cmd'``: no prompt, no echo, no pager."""
-        for line in command.splitlines():
-            line = line.strip()
-            if not line or self.closed:
-                continue
-            self.stats.bump(self.device.hostname, "commands")
-            lines = self.execute(line)
-            await self._latency()
-            self._write("".join(f"{text}\n" for text in lines))
+        try:
+            for line in command.splitlines():
+                line = line.strip()
+                if not line or self.closed:
+                    continue
+                self.stats.bump(self.device.hostname, "commands")
+                lines = self.execute(line)
+                await self._latency()
+                self._write("".join(f"{text}\n" for text in lines))
+                await self._run_foreground()
+                self.ike.flush()
+        finally:
+            self.ike.close()
+
+    def write_raw(self, text: str) -> None:
+        """Output that is not a command's (asynchronous debug lines)."""
+        self._write(text)
 
     async def _latency(self) -> None:
         delay = self.device.latency_ms / 1000 + self._extra_sleep
@@ -394,7 +416,7 @@ class Shell:
         if target is None:
             return ["Unable to resolve hostname."]
         lines, self._extra_sleep = ping(self.device, self._vdom(), self.ping_options, target)
-        return lines
+        return self._with_flow_trace(lines, target)
 
     def _do_ping_option(self, option: str, args: list[str]) -> list[str]:
         if len(args) != 1:
@@ -423,6 +445,99 @@ class Shell:
         self._no_args(args)
         self.ping_options = PingOptions()
         return []
+
+    # -- handlers: diagnose debug flow, diagnose sniffer packet (fortisim/flow.py, sniffer.py) --
+    def _with_flow_trace(self, lines: list[str], target: ipaddress.IPv4Address) -> list[str]:
+        """The ping's echo requests traced (device-wide counter), shown when console output is on."""
+        ctx = flow.TraceContext(self.device, self.device.debug, self.debug.timestamps, self.clock.now)
+        traces = flow.ping_traces(ctx, self._vdom(), self.ping_options.source, target, self.ping_options.repeat_count)
+        if traces:
+            self.stats.touch()
+        return flow.interleave(lines, traces) if self.debug.console else lines
+
+    def _do_flow_filter(self, args: list[str]) -> list[str]:
+        lines = flow.filter_command(self.device, self.device.debug, args)
+        self.stats.touch()
+        return lines
+
+    def _do_flow_show(self, args: list[str]) -> list[str]:
+        return flow.show_command(self.device.debug, args)
+
+    def _do_flow_trace(self, args: list[str]) -> list[str]:
+        lines = flow.trace_command(self.device.debug, args)
+        self.stats.touch()
+        return lines
+
+    def _do_sniffer(self, args: list[str]) -> list[str]:
+        spec = sniffer.parse_command(self.device, args, "diagnose sniffer packet " + " ".join(args))
+        self._foreground = lambda: self._sniff(spec)
+        return sniffer.header(self.device, spec)
+
+    async def _sniff(self, spec: sniffer.SnifferSpec) -> None:
+        self.debug.sniffer = spec.command
+        self.stats.touch()
+        io = sniffer.SnifferIO(self._write, self._input.char, self.clock.now, self.clock.seconds)
+        try:
+            _printed, reason = await sniffer.run(self.device, spec, io)
+            if reason == "eof":
+                self.closed = True
+        finally:
+            self.debug.sniffer = None
+            self.stats.touch()
+
+    async def _run_foreground(self) -> None:
+        job, self._foreground = self._foreground, None
+        if job is not None:
+            await job()
+
+    # -- handlers: diagnose debug, IKE log filter (fortisim/ikedebug.py) -----------------
+    def _do_debug_console(self, state: str, args: list[str]) -> list[str]:
+        """``diagnose debug enable|disable``: this session's console output (silent)."""
+        self._no_args(args)
+        self.debug.console = state == "enable"
+        if self.debug.console:
+            self.ike.console_on(self._interactive)
+        else:
+            self.ike.console_off()
+        self.stats.touch()
+        return []
+
+    def _do_debug_timestamp(self, state: str, args: list[str]) -> list[str]:
+        self._no_args(args)
+        self.debug.timestamps = state == "enable"
+        return []
+
+    def _do_debug_reset(self, args: list[str]) -> list[str]:
+        """Stops every debug application; filters and the flow trace stay (cleared on their own)."""
+        self._no_args(args)
+        self.device.debug.apps.clear()
+        self.stats.touch()
+        return []
+
+    def _do_debug_duration(self, args: list[str]) -> list[str]:
+        return ikedebug.duration_command(self.device.debug, args)
+
+    def _do_debug_info(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        return ikedebug.info_lines(self.device, self.debug, self.device.release.at_least(7, 4))
+
+    def _do_debug_application(self, args: list[str]) -> list[str]:
+        lines = ikedebug.application_command(self.device.debug, args)
+        if self.debug.console and self.device.debug.apps.get("ike"):
+            self.ike.console_on(self._interactive)
+        self.stats.touch()
+        return lines
+
+    def _do_ike_log_filter(self, family: str, args: list[str]) -> list[str]:
+        """``log-filter`` up to 7.2, ``log filter`` from 7.4: the other spelling does not exist."""
+        new_style = self.device.release.at_least(7, 4)
+        if family == "log-filter" and new_style:
+            raise parse_error("log-filter")
+        if family == "log filter" and not new_style:
+            raise parse_error("filter")
+        lines = ikedebug.filter_command(self.device, new_style, args)
+        self.stats.touch()
+        return lines
 
     # -- handlers: contexts ------------------------------------------------------
     def _do_config_global(self, args: list[str]) -> list[str]:

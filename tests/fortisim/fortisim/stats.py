@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from fortisim import debug
+
 DEBOUNCE = 0.2
 
 
@@ -25,7 +27,9 @@ class DeviceStats:
     commands: int = 0
     config_writes: int = 0
     tunnel_ops: int = 0  # diagnose vpn tunnel up/down/flush and ike gateway clear/flush, no-ops included
-    debug_enabled: bool = False  # placeholders until the debug commands exist
+    # Computed when the file is written from the device's debug state (``watch_debug``):
+    # anything still switched on, and the filters that are set (fortisim/debug.py).
+    debug_enabled: bool = False
     debug_filters: dict[str, Any] = field(default_factory=dict)
 
 
@@ -46,14 +50,25 @@ class StatsBook:
         self._tunnels = tunnels
         self._handle: Optional[asyncio.TimerHandle] = None
         self._last_write = 0.0
+        self._debug: dict[str, debug.DeviceDebug] = {}
 
     def bump(self, host: str, counter: str, amount: int = 1) -> None:
         stats = self.devices[host]
         setattr(stats, counter, getattr(stats, counter) + amount)
         self._changed()
 
+    def watch_debug(self, host: str, state: "debug.DeviceDebug") -> None:
+        """Report this device's debug state (``debug_enabled``, ``debug_filters``) from now on."""
+        self._debug[host] = state
+
+    def _debug_fields(self, host: str) -> dict[str, Any]:
+        state = self._debug.get(host)
+        if state is None:
+            return {}
+        return {"debug_enabled": debug.armed(state, state.sessions), "debug_filters": debug.filters(state)}
+
     def snapshot(self) -> dict[str, dict[str, Any]]:
-        return {host: {**asdict(stats), "tunnels": self._tunnels(host) if self._tunnels else {}}
+        return {host: {**asdict(stats), **self._debug_fields(host), "tunnels": self._tunnels(host) if self._tunnels else {}}
                 for host, stats in self.devices.items()}
 
     def touch(self) -> None:
@@ -78,4 +93,7 @@ class StatsBook:
         if self.path is None or self._handle is not None:
             return  # a write is already scheduled and will include this change
         delay = max(0.0, self._last_write + DEBOUNCE - time.monotonic())
-        self._handle = asyncio.get_running_loop().call_later(delay, self.write_now)
+        try:
+            self._handle = asyncio.get_running_loop().call_later(delay, self.write_now)
+        except RuntimeError:  # no event loop (a synchronous caller): write at once
+            self.write_now()
