@@ -170,6 +170,7 @@ EXAMPLES = r"""
 # ansible_command_timeout: 60
 """
 
+import atexit
 from typing import Any, Dict, List, Optional, Union
 
 from ansible.errors import AnsibleConnectionFailure
@@ -197,6 +198,7 @@ class Connection(NetworkConnectionBase):
     def __init__(self, play_context: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(play_context, *args, **kwargs)
         self._session: Optional[FortiOSSession] = None
+        self._atexit_registered = False
 
     # -- connection lifecycle --------------------------------------------------------
     def _connect(self) -> "Connection":
@@ -216,6 +218,11 @@ class Connection(NetworkConnectionBase):
             label=self._label(),
         )
         self._session = FortiOSSession(params, log=lambda message: self.queue_message("vvvv", message))
+        if not self._atexit_registered:
+            # ansible-connection's shutdown skips close() when its socket file is already gone
+            # (an interrupted ansible-playbook): clean up debug on the way out regardless.
+            atexit.register(self._close_at_exit)
+            self._atexit_registered = True
         try:
             self._session.open()
         except SessionError as exc:
@@ -224,6 +231,14 @@ class Connection(NetworkConnectionBase):
         self._connected = True
         self.queue_message("vvvv", "fortios session open to %s" % params.label)
         return self
+
+    def _close_at_exit(self) -> None:
+        try:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+        except Exception:  # interpreter shutdown: never raise
+            pass
 
     def close(self) -> None:
         if self._session is not None:

@@ -51,6 +51,7 @@ def run_capture(client: Any, plan: CapturePlan, stream: Any, count_items: Callab
                 clock: Callable[[], float] = time.monotonic) -> CaptureRun:
     """Arm, (trigger), read for `duration`, stop; `stream.feed` sees every byte in order."""
     run = CaptureRun()
+    interrupted = False
     started = clock()
     watch = _LineWatch(plan.stop_regex) if plan.stop_regex else None
     try:
@@ -79,9 +80,16 @@ def run_capture(client: Any, plan: CapturePlan, stream: Any, count_items: Callab
     except Exception as exc:  # reported by the module after clean-up
         run.stopped_by = "error"
         run.error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except BaseException:
+        # Interrupted (Ctrl-C on ansible-playbook reaches the module). The RPC that was cut
+        # off still holds the connection's socket, so a new call would wait for ever: leave
+        # the clean-up to the connection, which does it before its next command or at close.
+        interrupted = True
+        raise
     finally:
         try:
-            run.cleanup = client.stop_debug()
+            if not interrupted:
+                run.cleanup = client.stop_debug()
         except Exception as exc:
             message = "debug clean-up failed: %s" % (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             run.error = "%s; %s" % (run.error, message) if run.error else message

@@ -252,3 +252,15 @@ def test_max_items_stops_the_capture() -> None:
     client = _FakeClient(["a\n"] * 10)
     run = run_capture(client, CapturePlan(arm=[], duration=60, max_items=3), _LineStream(), lambda: 3, clock=_Clock())
     assert run.stopped_by == "max_lines" and len([c for c in client.calls if c[0] == "read"]) == 1
+
+
+def test_an_interrupt_leaves_the_cleanup_to_the_connection() -> None:
+    class _Interrupted(_FakeClient):
+        def read_for(self, seconds: float, max_bytes: int) -> str:
+            raise KeyboardInterrupt()
+
+    client = _Interrupted([])
+    with pytest.raises(KeyboardInterrupt):
+        run_capture(client, CapturePlan(arm=["diagnose debug enable"], duration=5), _LineStream(), lambda: 0, clock=_Clock())
+    # A new RPC would wait for the socket the interrupted one still holds.
+    assert ("stop",) not in client.calls
