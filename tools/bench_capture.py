@@ -182,7 +182,7 @@ def capture(mods: Dict[str, Any], kind: str, pieces: Iterator[str]) -> Dict[str,
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--size-mb", type=float, default=100.0)
     parser.add_argument("--speed-mb", type=float, default=20.0, help="size of the timed (untraced) run")
     parser.add_argument("--max-peak-mb", type=float, default=64.0)

@@ -14,12 +14,18 @@ import shlex
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.debug_flow import parse_debug_flow
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.firewall_policy import parse_firewall_policy
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ike_debug import parse_ike_debug
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ike_gateway import parse_ike_gateway_list
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ipsec_status import parse_ipsec_status
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.iprope_lookup import parse_iprope_lookup
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ipsec_tunnel_list import parse_ipsec_tunnel_list
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ping import parse_ping
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.stats_tunnel import parse_stats_tunnel
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.routing_table import (
+    parse_routing_details,
+    parse_routing_table,
+)
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.sniffer import parse_sniffer
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.system_status import parse_system_status
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.tunnel_details import parse_tunnel_details
@@ -71,6 +77,17 @@ for _full in ("", "full-configuration "):
                             ("phase2-interface", parse_phase2_config), ("phase2", parse_phase2_config)):
         _add("show %svpn ipsec %s" % (_full, _table), _parser)
         _add("show %svpn ipsec %s ARG" % (_full, _table), _parser)
+
+for _full in ("", "full-configuration "):
+    _add("show %sfirewall policy" % _full, parse_firewall_policy)
+    _add("show %sfirewall policy ARG" % _full, parse_firewall_policy)
+for _table in ("all", "static", "connected", "database"):
+    _add("get router info routing-table %s" % _table, parse_routing_table)
+_add("get router info routing-table details", parse_routing_details)
+_add("get router info routing-table details ARG", parse_routing_details)
+# diagnose firewall iprope lookup SRC SPORT DST DPORT PROTO IN_INTF [POLICY_TYPE [AUTH_TYPE [USER [SERVER]]]] (7.4.1+)
+for _count in range(6, 11):
+    _add("diagnose firewall iprope lookup" + " ARG" * _count, parse_iprope_lookup)
 
 SUPPORTED_COMMANDS: Tuple[str, ...] = tuple(
     " ".join("X" if word is ARG else word for word in shape) for shape, _unused in _SHAPES)

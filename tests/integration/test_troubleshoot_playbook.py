@@ -26,11 +26,11 @@ def expected_states(lab: Any) -> Dict[str, Dict[Tuple[str, str], str]]:
 
 def reported_states(report: Dict[str, Any]) -> Dict[str, Dict[Tuple[str, str], str]]:
     got: Dict[str, Dict[Tuple[str, str], str]] = {}
-    for entry in report["hosts"]:
+    for host, entry in report["hosts"].items():
         for tunnel in entry["tunnels"]:
             # `partial` (some selectors up) is `down` for the simulator, which needs them all.
             state = "down" if tunnel["state"] == "partial" else tunnel["state"]
-            got.setdefault(entry["host"], {})[(tunnel["vdom"] or "root", tunnel["name"])] = state
+            got.setdefault(host, {})[(tunnel["vdom"] or "root", tunnel["name"])] = state
     return got
 
 
@@ -41,9 +41,9 @@ def test_demo_report_lists_every_tunnel_with_its_state(lab_factory: Any, tmp_pat
     assert run.rc == 0, run.output
     assert "Report: %s/report.md" % out in run.output
     report = json.loads((out / "report.json").read_text())
-    assert [h["status"] for h in report["hosts"]] == ["ok"] * len(lab.hosts)
+    assert [h["status"] for h in report["hosts"].values()] == ["ok"] * len(lab.hosts)
     assert reported_states(report) == expected_states(lab)
-    assert report["totals"]["tunnels_down"] >= 1  # the demo lab has broken tunnels on purpose
+    assert report["fleet"]["tunnels_down"] >= 1  # the demo lab has broken tunnels on purpose
     markdown = (out / "report.md").read_text()
     for host in lab.hosts:
         assert "## %s" % host in markdown
@@ -63,10 +63,10 @@ def test_failed_host_is_in_the_report_and_fails_with_one_line(lab_factory: Any, 
     assert run.rc == 2, run.output
     assert "Traceback" not in run.output
     report = json.loads((out / "report.json").read_text())
-    status = {h["host"]: (h["status"], h["error"]) for h in report["hosts"]}
+    status = {h: (e["status"], e["error"]) for h, e in report["hosts"].items()}
     assert status["FW-D"][0] == "failed"
     assert status["FW-D"][1].startswith("FW-D (127.0.0.1:") and "authentication failed for user 'admin'" in status["FW-D"][1]
     assert all(s == "ok" for h, (s, _e) in status.items() if h != "FW-D")
     assert '"msg": "%s"' % status["FW-D"][1] in run.output
-    tunnels_a = {t["name"]: t["state"] for t in next(h for h in report["hosts"] if h["host"] == "FW-A")["tunnels"]}
+    tunnels_a = {t["name"]: t["state"] for t in report["hosts"]["FW-A"]["tunnels"]}
     assert tunnels_a == {"to-b": "up", "to-d": "down", "to-v": "up"}

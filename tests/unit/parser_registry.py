@@ -30,6 +30,10 @@ PARSER_REGISTRY: Dict[str, tuple] = {
     "diagnose_debug_application_ike": ("ike_debug", "parse_ike_debug", "events"),
     "diagnose_debug_flow": ("debug_flow", "parse_debug_flow", "traces"),
     "diagnose_sniffer_packet": ("sniffer", "parse_sniffer", "packets"),
+    "show_firewall_policy": ("firewall_policy", "parse_firewall_policy", "policies"),
+    "get_router_info_routing_table_all": ("routing_table", "parse_routing_table", "routes"),
+    "get_router_info_routing_table_details": ("routing_table", "parse_routing_details", "entries"),
+    "diagnose_firewall_iprope_lookup": ("iprope_lookup", "parse_iprope_lookup", None),
 }
 
 

@@ -129,6 +129,16 @@ assert isinstance(_IKE, dict)
 _IKE["log-filter"] = Leaf("ike_log_filter", "vdom", "log-filter")
 _IKE["log"] = {"filter": Leaf("ike_log_filter", "vdom", "log filter")}
 
+# Policies and routes (fortisim/netcfg.py).
+_GET = MAIN_TREE["get"]
+assert isinstance(_GET, dict)
+_GET["router"] = {"info": {"routing-table": {"all": Leaf("routing_table", "vdom"),
+                                             "details": Leaf("routing_details", "vdom")}}}
+_SHOW = MAIN_TREE["show"]
+assert isinstance(_SHOW, dict)
+_SHOW["firewall"] = {"policy": Leaf("policy_show", "vdom")}
+_DIAGNOSE["firewall"] = {"iprope": {"lookup": Leaf("iprope_lookup", "vdom")}}
+
 # Inside ``config vdom`` (prompt ``(vdom)``): pick a VDOM.
 VDOM_SELECT_TREE: Tree = {"edit": Leaf("edit_vdom"), "end": Leaf("end"), "exit": Leaf("exit")}
 

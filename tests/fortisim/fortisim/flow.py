@@ -15,6 +15,11 @@ How an echo request is forwarded follows ``fortisim/ping.py``'s reachability:
   ``send to GW via intf-PORT``); otherwise ``No matching IPsec selector, drop``;
 * the device's own addresses, connected subnets and known underlay hosts route normally
   (route line only: local-out traffic passes no policy, so no verdict line follows);
+* the lab's policy/route keys (``netcfg.py``): a missing route, or one via the WAN, routes the
+  packet out the WAN in clear (route line only); a missing policy prints ``Denied by forward
+  policy check (policy 0)`` after the route; a NAT policy ``Allowed by Policy-N: SNAT`` before
+  the IPsec lines (the peer then drops it: its selector does not cover the
+  translated source; the peer's own trace is not modelled);
 * anything else: ``no route to host, drop`` (wording assumed, not attested).
 """
 
@@ -25,7 +30,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from fortisim import seed
+from fortisim import netcfg, seed
 from fortisim.commands import parse_error, value_error
 from fortisim.debug import DeviceDebug
 from fortisim.model import Device, Selector, TunnelView
@@ -223,6 +228,8 @@ class Forwarding:
     route_via: Optional[str] = None
     view: Optional[TunnelView] = None
     selector: Optional[Selector] = None
+    verdict: Optional[str] = None  # deny | snat | allow (netcfg.outbound; only with lab policy keys)
+    policy_id: int = 0
 
 
 def _local_ips(device: Device) -> list[ipaddress.IPv4Interface]:
@@ -234,6 +241,19 @@ def _first_host(network: ipaddress.IPv4Network, avoid: IPv4) -> str:
         if host != avoid:
             return str(host)
     return str(network.network_address)
+
+
+def _tunnel_forwarding(device: Device, vdom: str, src: IPv4, view: TunnelView, sel: Selector) -> Forwarding:
+    """Through an up selector, unless the lab's route/policy keys say otherwise (netcfg.py)."""
+    how, policy = netcfg.outbound(device, vdom, view)
+    if how == "route":  # no route to the remote subnet, or one via the WAN: out in clear
+        port = view.interface if view.route == "wrong_interface" else netcfg.wan(device, vdom)
+        return Forwarding("routed", src, netcfg.wan_gateway(port), port.name)
+    fwd = Forwarding("tunnel", src, view.remote_gw, view.name, view, sel)
+    if how != "ok" or view.policy != "ok":
+        fwd.verdict = how
+        fwd.policy_id = policy.id if policy is not None else 0
+    return fwd
 
 
 def forwarding(device: Device, vdom: str, source: str, target: IPv4) -> Optional[Forwarding]:
@@ -258,7 +278,7 @@ def forwarding(device: Device, vdom: str, source: str, target: IPv4) -> Optional
                 continue
             src = fixed or next((ip for ip in local_ips if ip in sel.src), None)
             if src is not None and src in sel.src:
-                return Forwarding("tunnel", src, view.remote_gw, view.name, view, sel)
+                return _tunnel_forwarding(device, vdom, src, view, sel)
         if best is None:
             src = fixed or next((ip for ip in local_ips if any(ip in s.src for s in view.selectors)), view.interface.ip)
             best = Forwarding("no_selector", src, view.remote_gw, view.name, view)
@@ -289,6 +309,7 @@ _FUNCS: dict[str, tuple[str, int, int, int]] = {
     "encrypted": ("_do_ipsecdev_hard_start_xmit", 229, 222, 222),
     "no_selector": ("ipsec_common_output4", 778, 804, 804),
     "no_route": ("ip_session_handle_no_dst", 5937, 5990, 6034),
+    "policy": ("fw_forward_handler", 881, 927, 997),
 }
 
 
@@ -360,6 +381,11 @@ def echo_trace(ctx: TraceContext, vdom: str, fwd: Forwarding, target: IPv4, icmp
     if seq == 0:
         flag = "80000000" if fwd.kind == "local" else "00000000" if fwd.kind == "connected" else "04000000"
         add("route", f"find a route: flag={flag} gw-{fwd.route_gw} via {fwd.route_via}")
+    if fwd.verdict == "deny":
+        add("policy", "Denied by forward policy check (policy 0)")
+        return lines
+    if fwd.verdict == "snat":
+        add("policy", f"Allowed by Policy-{fwd.policy_id}: SNAT")
     view = fwd.view
     if view is None:
         return lines

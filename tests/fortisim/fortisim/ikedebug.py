@@ -157,6 +157,8 @@ class _Attempt:
             self.add(NAT_T, self.ctx, "received NAT-D payload type 20")
         if self.nat:
             self.add(NAT_T, self.ctx, f"NAT detected: {'ME' if self.view.nat_keepalive else 'PEER'}")
+        elif self.view.natt_blocked:  # detected, but NAT-T is off: IKE stays on 500, ESP is lost
+            self.add(NAT_T, self.ctx, f"NAT detected: {self.view.natt_blocked}")
         else:
             self.add(NAT_T, self.ctx, "NAT not detected")
 

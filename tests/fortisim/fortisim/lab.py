@@ -17,6 +17,7 @@ import yaml
 
 from fortisim import seed
 from fortisim.model import (
+    DATAPLANE_CAUSES,
     EXTERNAL_FAULTS,
     Admin,
     Device,
@@ -51,7 +52,7 @@ _PHASE1_KEYS = {"ike_version", "mode", "proposal", "dhgrp", "psksecret", "peerid
 _PHASE2_KEYS = {"name", "src_subnet", "dst_subnet", "proposal", "pfs", "dhgrp",
                 "keylifeseconds", "auto_negotiate"}
 _END_KEYS = {"device", "vdom", "name", "interface", "local_gw", "phase1", "phase2",
-             "behind_nat", "nat_port"}
+             "behind_nat", "nat_port", "policy", "route"}
 _EXTERNAL_KEYS = {"external", "state", "fault", "behind_nat", "nat_port"}
 
 
@@ -350,7 +351,9 @@ class _Ends:
         return LabEnd(label=path, device=host, vdom=vdom, name=end_name, interface=interface,
                       local_gw=m.ip("local_gw", None), phase1=p1, phase2=p2,
                       behind_nat=m.boolean("behind_nat", False),
-                      nat_port=m.int("nat_port", None, 1024, 65535))
+                      nat_port=m.int("nat_port", None, 1024, 65535),
+                      policy=m.choice("policy", ("ok", "missing", "nat"), "ok"),
+                      route=m.choice("route", ("ok", "missing", "wrong_interface"), "ok"))
 
     @staticmethod
     def _external(data: dict[str, Any], path: str) -> LabEnd:
@@ -374,8 +377,21 @@ def _shared(m: _Map) -> tuple[Phase1, Optional[list[Any]]]:
     return p1, p2
 
 
+def _expected_cause(m: _Map) -> Optional[str]:
+    cause = m.str("expected_cause", None)
+    if cause is not None and cause != "none" and cause not in EXTERNAL_FAULTS + DATAPLANE_CAUSES:
+        raise LabError(f"{m.at('expected_cause')}: {cause!r} is not none or one of "
+                       f"{', '.join(EXTERNAL_FAULTS + DATAPLANE_CAUSES)}")
+    return cause
+
+
+def _path(m: _Map) -> bool:
+    pm = _Map(m.raw("path", {}), m.at("path"), {"esp_blocked"})
+    return pm.boolean("esp_blocked", False)
+
+
 def _static_tunnel(data: Any, index: int, ends: _Ends) -> StaticTunnelSpec:
-    m = _Map(data, f"tunnels[{index}]", {"name", "phase1", "phase2", "a", "b"})
+    m = _Map(data, f"tunnels[{index}]", {"name", "phase1", "phase2", "a", "b", "path", "expected_cause"})
     name = m.str("name")
     m.path = f"tunnels[{index}]({name})"
     p1, p2 = _shared(m)
@@ -391,11 +407,11 @@ def _static_tunnel(data: Any, index: int, ends: _Ends) -> StaticTunnelSpec:
     else:
         a = ends.read(raw_a, m.at("a"), mirror=False, **common)  # type: ignore[arg-type]
         b = ends.read(raw_b, m.at("b"), mirror=True, **common)  # type: ignore[arg-type]
-    return StaticTunnelSpec(name, a, b)
+    return StaticTunnelSpec(name, a, b, _path(m), _expected_cause(m))
 
 
 def _dialup(data: Any, index: int, ends: _Ends) -> DialupSpec:
-    m = _Map(data, f"dialup[{index}]", {"name", "phase1", "phase2", "hub", "spokes"})
+    m = _Map(data, f"dialup[{index}]", {"name", "phase1", "phase2", "hub", "spokes", "expected_cause"})
     name = m.str("name")
     m.path = f"dialup[{index}]({name})"
     p1, p2 = _shared(m)
@@ -412,7 +428,7 @@ def _dialup(data: Any, index: int, ends: _Ends) -> DialupSpec:
     spokes = [ends.read(s, f"{m.at('spokes')}[{i}]", name=name, phase1=p1, phase2=p2,
                         p2_path=m.at("phase2"), mirror=True, p1_type="static")
               for i, s in enumerate(spokes_raw)]
-    return DialupSpec(name, hub, spokes)
+    return DialupSpec(name, hub, spokes, _expected_cause(m))
 
 
 def _list(top: _Map, key: str) -> list[Any]:

@@ -106,6 +106,8 @@ class LabEnd:
     fault: Optional[str] = None  # external peers only
     behind_nat: bool = False
     nat_port: Optional[int] = None
+    policy: str = "ok"  # ok | missing | nat (lab ends only; see fortisim/netcfg.py)
+    route: str = "ok"  # ok | missing | wrong_interface
 
     @property
     def is_external(self) -> bool:
@@ -117,6 +119,13 @@ class StaticTunnelSpec:
     name: str
     a: LabEnd
     b: LabEnd
+    esp_blocked: bool = False  # path: {esp_blocked: true}
+    expected_cause: Optional[str] = None  # for tests only; never changes behaviour
+
+
+# What ``expected_cause`` may say beyond the negotiated/external faults.
+DATAPLANE_CAUSES: tuple[str, ...] = ("nat_on_vpn_policy", "route_missing", "route_wrong_interface",
+                                     "policy_missing", "esp_blocked", "nat_t_disabled")
 
 
 @dataclass
@@ -124,6 +133,7 @@ class DialupSpec:
     name: str
     hub: LabEnd
     spokes: list[LabEnd]
+    expected_cause: Optional[str] = None
 
 
 @dataclass
@@ -194,6 +204,13 @@ class TunnelView:
     # Dial-up parents: the hub's side of spokes that never complete phase 1 (no instance
     # exists for them), kept so the IKE debug can show the hub refusing them.
     failed_spokes: list["TunnelView"] = field(default_factory=list, repr=False, compare=False)
+    # Data plane (``netcfg.py``): this end's policy/route lab keys, and whether ESP is lost on the
+    # path (``path: {esp_blocked: true}``, or NAT-T disabled behind a NAT). ``natt_blocked``: the
+    # NAT that IKE detects although NAT-T is off (``ME``/``PEER``), None otherwise.
+    policy: str = "ok"
+    route: str = "ok"
+    esp_blocked: bool = False
+    natt_blocked: Optional[str] = None
 
     @property
     def state(self) -> str:
@@ -217,6 +234,8 @@ class TunnelResult:
     ends: tuple[str, str]
     state: str
     fault: Optional[str]
+    expected_cause: Optional[str] = None  # the lab's ``expected_cause:``, verbatim
+    dataplane: Optional[str] = None  # esp_blocked | nat_t_disabled: up, but no ESP arrives
 
 
 @dataclass

@@ -136,7 +136,14 @@ class _Builder:
             initiator=side == "a",
             peer_label=self._label(peer),
         )
-        if kind != "dialup" and (end.behind_nat or peer.behind_nat):
+        view.policy, view.route = end.policy, end.route
+        natt_off = "disable" in (end.phase1.nattraversal, peer.phase1.nattraversal)
+        if kind != "dialup" and (end.behind_nat or peer.behind_nat) and natt_off:
+            # IKE (UDP 500) crosses the NAT and detects it, but without NAT-T the ESP
+            # (protocol 50) it then sends is dropped by the NAT: SAs up, no traffic.
+            view.natt_blocked = "ME" if end.behind_nat else "PEER"
+            view.esp_blocked = True
+        elif kind != "dialup" and (end.behind_nat or peer.behind_nat):
             view.nat = True
             view.nat_keepalive = end.behind_nat
             view.local_port = 4500
@@ -163,11 +170,14 @@ class _Builder:
     def static(self, spec: StaticTunnelSpec) -> None:
         link = f"static:{spec.name}:{self._label(spec.a)}:{self._label(spec.b)}"
         if spec.b.is_external:
-            fault = self._external(spec.a, spec.b, link).fault
-            self._record(spec.name, "static", spec.a, spec.b, fault)
+            ext = self._external(spec.a, spec.b, link)
+            ext.esp_blocked = ext.esp_blocked or spec.esp_blocked
+            self._record(spec.name, "static", spec.a, spec.b, ext.fault, spec.expected_cause, _dataplane(ext))
             return
         a_view = self._view(spec.a, spec.b, link, "a")
         b_view = self._view(spec.b, spec.a, link, "b")
+        if spec.esp_blocked:
+            a_view.esp_blocked = b_view.esp_blocked = True
         p1 = negotiate_phase1(spec.a.phase1, self._ident(spec.a), spec.b.phase1, self._ident(spec.b))
         fault = p1.fault
         for view in (a_view, b_view):
@@ -185,7 +195,7 @@ class _Builder:
                 fault = "selector_mismatch"  # the responder has a selector nobody matches
         for view in (a_view, b_view):
             view.fault = fault
-        self._record(spec.name, "static", spec.a, spec.b, fault)
+        self._record(spec.name, "static", spec.a, spec.b, fault, spec.expected_cause, _dataplane(a_view))
 
     def _external(self, end: LabEnd, peer: LabEnd, link: str, *, kind: str = "static",
                   name: Optional[str] = None) -> TunnelView:
@@ -225,7 +235,8 @@ class _Builder:
                     self.devices[str(hub.device)].views(hub.vdom).remove(inst)
                     inst.name = hub.name
                     parent.failed_spokes.append(inst)
-                self._record(f"{spec.name}@{spoke.external}", "dialup", hub, spoke, inst.fault)
+                self._record(f"{spec.name}@{spoke.external}", "dialup", hub, spoke, inst.fault, spec.expected_cause,
+                             _dataplane(inst))
                 continue
             spoke_view = self._view(spoke, hub, link, "a")
             p1 = negotiate_phase1(spoke.phase1, self._ident(spoke), hub.phase1, self._ident(hub))
@@ -256,16 +267,25 @@ class _Builder:
                 ghost.selectors = [self._selector(p, None) for p in hub.phase2]
                 parent.failed_spokes.append(ghost)
             spoke_view.fault = fault
-            self._record(f"{spec.name}@{spoke.device}", "dialup", hub, spoke, fault)
+            self._record(f"{spec.name}@{spoke.device}", "dialup", hub, spoke, fault, spec.expected_cause,
+                         _dataplane(spoke_view))
 
     @staticmethod
     def _adopt(parent: TunnelView, inst: TunnelView, index: int) -> None:
         inst.parent, inst.index = parent.name, index
         parent.child_num += 1
 
-    def _record(self, name: str, kind: str, a: LabEnd, b: LabEnd, fault: Optional[str]) -> None:
+    def _record(self, name: str, kind: str, a: LabEnd, b: LabEnd, fault: Optional[str],
+                expected_cause: Optional[str] = None, dataplane: Optional[str] = None) -> None:
         self.lab.results.append(TunnelResult(name, kind, (self._label(a), self._label(b)),
-                                             "down" if fault else "up", fault))
+                                             "down" if fault else "up", fault, expected_cause,
+                                             None if fault else dataplane))
+
+
+def _dataplane(view: TunnelView) -> Optional[str]:
+    if view.natt_blocked:
+        return "nat_t_disabled"
+    return "esp_blocked" if view.esp_blocked else None
 
 
 # External peers declared down with one of these faults do not answer pings either;

@@ -11,6 +11,8 @@ Reachability follows the lab, not a routing table:
   up selector of the current VDOM, on a tunnel to that device, whose destination
   covers it and whose source covers the ping's source (``auto`` picks a local
   address inside it);
+* ... and only when the lab's ``policy``/``route``/``path`` keys let it through on both ends
+  (``netcfg.delivered``: no policy, a NAT policy, a misroute or ESP lost on the path: no reply);
 * everything else, and any source that is not a local address, gets 100% loss.
 
 Times are seeded per (device, target, sequence) on top of a base for the path
@@ -23,7 +25,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Optional
 
-from fortisim import seed
+from fortisim import netcfg, seed
 from fortisim.model import Device
 
 # Seconds of simulated waiting per lost packet (a real ping waits ``timeout``).
@@ -92,9 +94,9 @@ def _through_tunnel(device: Device, vdom: str, target: ipaddress.IPv4Address, so
             if not sel.up or target not in sel.dst:
                 continue
             if source == "auto" and any(ip in sel.src for ip in local):
-                return True
+                return netcfg.delivered(view)
             if source != "auto" and ipaddress.IPv4Address(source) in sel.src:
-                return True
+                return netcfg.delivered(view)
     return False
 
 

@@ -92,6 +92,8 @@ def sa_age(view: TunnelView, sel: Selector, elapsed: int) -> int:
 
 def traffic(view: TunnelView, sel: Selector, direction: str, elapsed: int = 0) -> tuple[int, int]:
     """(packets, bytes) carried in one direction."""
+    if view.esp_blocked and direction == _dirs(view)[1]:
+        return 0, 0  # ESP lost on the path: nothing ever arrives
     parts = _parts(view, sel, direction)
     if sel.since is None:
         packets = seed.int_between(40, 250_000, "pkts", *parts)

@@ -12,7 +12,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Optional
 
-from fortisim import flow, ikedebug, ops, render, sniffer
+from fortisim import flow, ikedebug, netcfg, ops, render, sniffer
 from fortisim.clock import Clock
 from fortisim.commands import (
     MAIN_TREE,
@@ -407,6 +407,34 @@ class Shell:
     def _do_gateway_clear(self, args: list[str]) -> list[str]:
         name = self._name_arg(args)
         return self._operated(ops.gateway_clear(self.device, self._vdom(), name, self.clock.seconds()))
+
+    # -- handlers: policies and routes (fortisim/netcfg.py) --------------------------
+    def _do_policy_show(self, args: list[str]) -> list[str]:
+        if len(args) > 1:
+            raise parse_error(args[1])
+        if args and not args[0].isdigit():
+            raise value_error(args[0])
+        return netcfg.show_policy(self.device, self._vdom(), args)
+
+    def _do_routing_table(self, args: list[str]) -> list[str]:
+        self._no_args(args)
+        return netcfg.routing_table(self.device, self._vdom())
+
+    def _do_routing_details(self, args: list[str]) -> list[str]:
+        if len(args) != 1:
+            raise parse_error(args[1] if args else "details")
+        lines = netcfg.routing_details(self.device, self._vdom(), args[0])
+        if lines is None:
+            raise value_error(args[0])
+        return lines
+
+    def _do_iprope_lookup(self, args: list[str]) -> list[str]:
+        bad, lines = netcfg.iprope_lookup(self.device, self._vdom(), args)
+        if bad is not None:
+            if bad >= len(args):
+                raise parse_error("lookup" if not args else args[-1])
+            raise value_error(args[bad])
+        return lines
 
     # -- handlers: execute ping ----------------------------------------------------
     def _do_ping(self, args: list[str]) -> list[str]:

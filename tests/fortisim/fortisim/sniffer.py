@@ -365,7 +365,9 @@ class Traffic:
             out += [self._ike(view, first, 236, tick), self._ike(view, second, 76, tick)]
         for sel in view.selectors:
             if sel.up and sel.npu_flag != "03":  # NPU-offloaded ESP never reaches the sniffer
-                out += [self._esp(view, sel, "out", elapsed), self._esp(view, sel, "in", elapsed)]
+                out.append(self._esp(view, sel, "out", elapsed))
+                if not view.esp_blocked:  # ESP lost on the path: sent, never received
+                    out.append(self._esp(view, sel, "in", elapsed))
         if view.nat and tick % 10 == 3:
             # The end behind the NAT keeps the mapping open; the other end sees them arrive.
             own, gateway = _macs(view)
