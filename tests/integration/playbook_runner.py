@@ -72,3 +72,12 @@ def run_playbook(tmp: Path, inventory: Path, tasks: str, hosts: str = "fortigate
     proc = subprocess.run(cmd, cwd=tmp, env=ansible_env(tmp), capture_output=True, text=True, timeout=timeout, check=False)
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, results)
+
+
+def assert_one_line_failure(result: Dict[str, Any], *needles: str) -> None:
+    """A task failed with a one-line message (no traceback) that says each needle."""
+    assert result.get("failed"), result
+    msg = result["msg"]
+    assert "\n" not in msg and "Traceback" not in msg, msg
+    for needle in needles:
+        assert needle in msg, (needle, msg)

@@ -12,7 +12,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from playbook_runner import BIN, PlaybookRun, ansible_env, run_playbook
+from playbook_runner import assert_one_line_failure as _one_line, BIN, PlaybookRun, ansible_env, run_playbook
 
 _COUNTER = itertools.count()
 
@@ -56,13 +56,6 @@ def _clean(lab: Any, host: str, timeout: float = 15.0) -> Dict[str, Any]:
         if time.monotonic() > deadline:
             raise AssertionError("debug left on %s: enabled=%s filters=%s" % (host, stats["debug_enabled"], stats["debug_filters"]))
         time.sleep(0.2)
-
-
-def _one_line(result: Dict[str, Any], *needles: str) -> None:
-    assert result.get("failed"), result
-    assert "\n" not in result["msg"], result["msg"]
-    for needle in needles:
-        assert needle in result["msg"], (needle, result["msg"])
 
 
 def test_every_fault_gives_its_finding_and_debug_is_off_afterwards(lab: Any, tmp_path: Path) -> None:

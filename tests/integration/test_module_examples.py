@@ -15,7 +15,7 @@ import yaml
 from playbook_runner import ROOT, run_playbook
 
 DEMO_LAB = ROOT / "tests" / "fortisim" / "labs" / "demo.yml"
-MODULES = ("tunnel", "ike_gateway_clear", "phase1_interface", "command")
+MODULES = ("tunnel", "ike_gateway_clear", "phase1_interface", "command", "ike_debug", "debug_flow", "sniffer")
 
 
 def _examples(module: str) -> List[Dict[str, Any]]:

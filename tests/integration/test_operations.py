@@ -8,7 +8,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from playbook_runner import ROOT, PlaybookRun, run_playbook
+from playbook_runner import assert_one_line_failure as _one_line, ROOT, PlaybookRun, run_playbook
 
 _COUNTER = itertools.count()
 
@@ -48,14 +48,6 @@ def _settle(lab: Any) -> Dict[str, Any]:
     """Stats after the simulator's write debounce, so before/after comparisons are exact."""
     time.sleep(0.4)
     return lab.stats()
-
-
-def _one_line(result: Dict[str, Any], *needles: str) -> None:
-    assert result.get("failed"), result
-    msg = result["msg"]
-    assert "\n" not in msg and "Traceback" not in msg, msg
-    for needle in needles:
-        assert needle in msg, (needle, msg)
 
 
 def test_down_and_up_report_changed_truthfully(lab: Any, tmp_path: Path) -> None:

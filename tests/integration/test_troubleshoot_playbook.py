@@ -1,10 +1,14 @@
 """playbooks/troubleshoot.yml: every device's tunnels with their state, failed hosts reported."""
 from __future__ import annotations
 
+import html
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
+import pytest
 import yaml
 
 from playbook_runner import ROOT, run_playbook
@@ -51,6 +55,19 @@ def test_demo_report_lists_every_tunnel_with_its_state(lab_factory: Any, tmp_pat
     stats = lab.stats()
     assert {h: s["logins"] for h, s in stats.items()} == {h: 1 for h in lab.hosts}
     assert {h: s["config_writes"] for h, s in stats.items()} == {h: 0 for h in lab.hosts}
+    # The demo's broken tunnels are diagnosed, and the HTML report shows every finding in a browser.
+    causes = {t["name"]: t["top_cause"] for t in report["hosts"]["HUB-74"]["tunnels"]}
+    assert causes["to-spoke64"] == "phase1_proposal_mismatch" and causes["to-partner"] == "peer_unreachable", causes
+    assert causes["to-spoke72"] is None
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium not installed: apt-get install chromium (the CI installs it)")
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", (out / "report.html").as_uri()],
+                         capture_output=True, text=True, timeout=120, check=False).stdout
+    findings = [f for h in report["hosts"].values() for t in h["tunnels"] for f in t["findings"]]
+    assert findings
+    for finding in findings:
+        assert finding["code"] in dom and html.escape(finding["fix"], quote=False) in dom, finding["code"]
 
 
 def test_failed_host_is_in_the_report_and_fails_with_one_line(lab_factory: Any, tmp_path: Path) -> None:

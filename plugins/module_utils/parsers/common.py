@@ -66,6 +66,10 @@ def _apply_backspaces(line: str) -> str:
     return "".join(out)
 
 
+# Shared with the streaming line splitter (linestream.py).
+apply_backspaces = _apply_backspaces
+
+
 def _last_carriage_segment(line: str) -> str:
     # A bare CR means the console rewrote the line: what shows is the last non-blank part.
     for segment in reversed(line.split("\r")):

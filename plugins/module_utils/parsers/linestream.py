@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any, List, Optional, Tuple
 
-from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.common import to_text
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.common import apply_backspaces, to_text
 
 _MORE_RE = re.compile(r"--More--[ \t]*(?:[\r\x08]+[ \t]*)*")
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
@@ -27,17 +27,6 @@ PROMPT_RE = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9_.\-]*)?(?:\s*\([^()\s]+\))*\s
 COMMAND_RE = re.compile(r"^(?:dia\w*|get|show|exe\w*|sudo|config|end|edit|next)(?:\s+[A-Za-z]|\s*$)")
 # `diagnose debug console timestamp enable` prefix, with or without microseconds.
 TIMESTAMP_RE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?:\s+|$)")
-
-
-def _apply_backspaces(line: str) -> str:
-    out: List[str] = []
-    for char in line:
-        if char == "\x08":
-            if out:
-                out.pop()
-        else:
-            out.append(char)
-    return "".join(out)
 
 
 def clean_line(line: str) -> str:
@@ -51,7 +40,7 @@ def clean_line(line: str) -> str:
         segments = [segment for segment in line.split("\r") if segment.strip()]
         line = segments[-1] if segments else ""
     if "\x08" in line:
-        line = _apply_backspaces(line)
+        line = apply_backspaces(line)
     return line.rstrip()
 
 
