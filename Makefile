@@ -46,7 +46,7 @@ integration: venv
 	$(BIN)/python -m pytest -q tests/fortisim/tests tests/integration
 
 test: venv lint sanity
-	$(BIN)/python -m pytest -q -n 2 tests/unit tests/fortisim/tests tests/integration
+	$(BIN)/python -m pytest -q -n 4 --dist loadfile tests/unit tests/fortisim/tests tests/integration
 
 # Speed and memory goals are benchmarks, not timed tests: this exits non-zero below them.
 bench: venv
