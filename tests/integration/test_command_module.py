@@ -206,8 +206,6 @@ check_errors: false
 
 
 def test_allow_changes_sends_the_gateway_clear(lab: Any, tmp_path: Path) -> None:
-    if "tunnel_ops" not in lab.stats()["SPOKE-72"]:
-        pytest.skip("the simulator does not run diagnose vpn ike gateway clear yet")
     before = lab.stats()["SPOKE-72"]
     run = run_task(lab, tmp_path, "SPOKE-72", """
 commands: [diagnose vpn ike gateway clear name to-hub, diag vpn ike gateway list name to-hub]
