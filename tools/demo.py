@@ -24,7 +24,8 @@ def main() -> int:
         rc = subprocess.call(cmd, cwd=ROOT, env=env)
     reports = sorted((ROOT / "reports").glob("*/report.md"))
     if reports:
-        print("\nReport: %s\n        %s" % (reports[-1], reports[-1].with_suffix(".json")))
+        print("\nReport: %s (open it in a browser)\n        %s\n        %s" % (
+            reports[-1].with_suffix(".html"), reports[-1], reports[-1].with_suffix(".json")))
     return rc
 
 
