@@ -189,8 +189,8 @@ def main() -> None:
     stream = FlowTraceStream(max_traces=p["count"])
     run = run_capture(client, CapturePlan(
         arm=arm, vdom=p["vdom"], duration=p["duration"], trigger=trigger,
-        finished=lambda: len(stream.result()["traces"]) >= p["count"],
-    ), stream, lambda: len(stream.result()["traces"]))
+        finished=lambda: stream.count >= p["count"],
+    ), stream, lambda: stream.count)
     result = stream.result()
     out: Dict[str, Any] = dict(changed=False, traces=result["traces"], stats=result.get("stats", {}), capture=dict(
         stopped_by=run.stopped_by, seconds=run.seconds, bytes=run.bytes, commands=arm + trigger, cleanup=run.cleanup))

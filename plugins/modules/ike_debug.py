@@ -282,7 +282,7 @@ def main() -> None:
         arm=arm, vdom=p["vdom"], duration=p["duration"], trigger=[] if module.check_mode else trigger,
         stop_when=(lambda new: "any" in until or any(f["code"] in until for f in new)) if until else None,
         stop_regex=p["until_regex"], max_items=p["max_lines"],
-    ), stream, lambda: stream.result()["stats"]["events"])
+    ), stream, lambda: stream.count)
     result = stream.result()
     capture.update(stopped_by=run.stopped_by, seconds=run.seconds, bytes=run.bytes, cleanup=run.cleanup)
     out = dict(changed=capture["trigger_sent"], events=result["events"], findings=result["findings"], stats=result["stats"], capture=capture)

@@ -152,8 +152,8 @@ def main() -> None:
     stream = SnifferStream(max_packets=p["max_packets"])
     run = run_capture(client, CapturePlan(
         arm=[], vdom=p["vdom"], duration=p["duration"], foreground=command,
-        finished=lambda: stream.result().get("received") is not None,
-    ), stream, lambda: len(stream.result()["packets"]))
+        finished=lambda: stream.finished,
+    ), stream, lambda: 0)
     result = stream.result()
     out: Dict[str, Any] = dict(
         changed=False, packets=result["packets"], summary=result["summary"], verdicts=result["verdicts"],

@@ -361,6 +361,11 @@ class FlowTraceStream:
             pass
         return self._take_changed()
 
+    @property
+    def count(self) -> int:
+        """Traces kept so far: cheap, for stop conditions."""
+        return len(self._kept())
+
     def result(self) -> Dict[str, Any]:
         return {"traces": list(self._kept()), "unparsed": list(self._unparsed), "stats": dict(self._stats)}
 

@@ -287,6 +287,11 @@ class IkeDebugStream(object):
             pass
         return self._take_new()
 
+    @property
+    def count(self) -> int:
+        """IKE events seen so far (kept or not): cheap, for stop conditions."""
+        return self._event_count
+
     def result(self) -> Dict[str, Any]:
         """{"events", "findings", "unparsed", "stats"} as parsed so far."""
         return {

@@ -323,6 +323,11 @@ class SnifferStream:
             pass
         return self._take_new()
 
+    @property
+    def finished(self) -> bool:
+        """The sniffer printed its end counts (it stopped by itself): cheap, for stop conditions."""
+        return self._head["received"] is not None
+
     def result(self) -> Dict[str, Any]:
         kept = self._packets[self._start:] if self._start else self._packets
         result: Dict[str, Any] = {
