@@ -9,12 +9,12 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(VENV)/collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv demo test lint sanity units integration bench clean
+.PHONY: help venv demo test lint sanity units integration molecule bench clean
 
 help:
 	@echo "make demo   - set up, start the simulated lab, run the troubleshooting playbook, show the report"
 	@echo "make test   - set up, then every test and lint (what CI runs)"
-	@echo "make lint | sanity | units | integration | bench | clean"
+	@echo "make lint | sanity | units | integration | molecule | bench | clean"
 
 venv: $(STAMP) $(COLLECTION_LINK)
 
@@ -44,6 +44,11 @@ units: venv
 
 integration: venv
 	$(BIN)/python -m pytest -q tests/fortisim/tests tests/integration
+
+# The fault lab through molecule (extensions/molecule/faults); FORTIDIAG_LAB=/path/to/lab.yml runs
+# another lab. `make test` runs it as tests/integration/test_molecule.py, in parallel with the rest.
+molecule: venv
+	$(BIN)/molecule test --scenario-name faults
 
 test: venv lint sanity
 	$(BIN)/python -m pytest -q -n 4 --dist loadfile tests/unit tests/fortisim/tests tests/integration

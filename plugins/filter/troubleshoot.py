@@ -5,7 +5,7 @@
 """Filters the troubleshoot role uses to build and fill the evidence of each tunnel."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from ansible.errors import AnsibleFilterError
 
@@ -33,9 +33,32 @@ def _troubleshoot_evidence(hostvars: Mapping[str, Any], host: str, hosts: Sequen
                            include_healthy: bool = False, peers: Optional[Dict[str, str]] = None) -> List[Dict[str, Any]]:
     if isinstance(hosts, str):
         raise AnsibleFilterError("troubleshoot_evidence expects the list of play hosts, e.g. ansible_play_hosts")
-    all_facts = {h: _facts(hostvars, h) for h in hosts}
-    return evidence_skeletons(host, all_facts.get(host) or _facts(hostvars, host), all_facts, list(tunnels or []),
+    # Each hostvars[h] costs a copy of that host's facts: read the others only for a tunnel that
+    # needs its peer, never on a healthy host (100 hosts reading each other was O(n^2)).
+    return evidence_skeletons(host, _facts(hostvars, host), _LazyFacts(hostvars, hosts), list(tunnels or []),
                               bool(include_healthy), dict(peers or {}))
+
+
+class _LazyFacts(Mapping):
+    """The play hosts' vpn_facts, each read from hostvars on first use."""
+
+    def __init__(self, hostvars: Mapping[str, Any], hosts: Sequence[str]) -> None:
+        self._hostvars = hostvars
+        self._hosts = list(hosts)
+        self._cache: Dict[str, Dict[str, Any]] = {}
+
+    def __getitem__(self, host: str) -> Dict[str, Any]:
+        if host not in self._hosts:
+            raise KeyError(host)
+        if host not in self._cache:
+            self._cache[host] = _facts(self._hostvars, host)
+        return self._cache[host]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._hosts)
+
+    def __len__(self) -> int:
+        return len(self._hosts)
 
 
 def _troubleshoot_attach(evidence: List[Dict[str, Any]], results: Any, key: str) -> List[Dict[str, Any]]:

@@ -27,6 +27,13 @@ class FortiOSClient:
                                  "this host)" % module._name)
         self._conn = Connection(socket_path)
 
+    @classmethod
+    def for_socket(cls, socket_path: str) -> "FortiOSClient":
+        """A client for an action plugin, which has the socket path but no module."""
+        client = cls.__new__(cls)
+        client._conn = Connection(socket_path)
+        return client
+
     def _rpc(self, method: str, *args: Any, **kwargs: Any) -> Any:
         if method not in RPC_METHODS:
             raise FortiOSClientError("RPC method %s is not part of the fortios connection API" % method)

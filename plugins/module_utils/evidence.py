@@ -67,10 +67,12 @@ def find_peer(host: str, row: Dict[str, Any], all_facts: Dict[str, Dict[str, Any
     """The other FortiGate of a tunnel when it is in the play: named explicitly
     (`{tunnel: host}`), else the host with a tunnel whose gateways are ours mirrored."""
     wanted = (explicit or {}).get(row["name"])
-    for other, facts in sorted(all_facts.items()):
-        if other == host or not facts:
+    # Keys first: all_facts may load each host's facts on access (see the troubleshoot filter).
+    for other in sorted(all_facts):
+        if other == host or (wanted and other != wanted):
             continue
-        if wanted and other != wanted:
+        facts = all_facts[other]
+        if not facts:
             continue
         for theirs in tunnel_states(facts):
             mirrored = (theirs["local_gateway"] == row["remote_gateway"] and theirs["remote_gateway"] == row["local_gateway"])

@@ -147,3 +147,32 @@ def build_facts(subsets: Sequence[str], results: Sequence[Mapping[str, Any]], tu
     for subset in subsets:
         facts[subset].setdefault("unparsed", [])
     return facts
+
+
+# The module and its action plugin (which runs it in the controller's worker, without a module
+# process per host) share the argument spec and the gathering itself.
+ARGUMENT_SPEC: Dict[str, Any] = dict(
+    gather_subset=dict(type="list", elements="str", default=["all"]),
+    tunnels=dict(type="list", elements="str", default=[]),
+    vdom=dict(type="list", elements="str"),
+    include_keys=dict(type="bool", default=False),
+)
+
+DEVICE_KEYS = ("hostname", "version", "build", "model", "serial", "vdom_mode", "ha_mode", "admin_vdom")
+
+
+def gather(client: Any, params: Mapping[str, Any]) -> Dict[str, Any]:
+    """Run the plan over ``client`` (module_utils.client.FortiOSClient) and return the facts.
+
+    Raises FactsError on a bad gather_subset and FortiOSClientError on a connection failure.
+    """
+    subsets = resolve_subsets(params["gather_subset"])
+    device = client.device_info()
+    vdoms = (params.get("vdom") or [device.get("admin_vdom") or "root"]) if device.get("multi_vdom") else [None]
+    plan = plan_commands(subsets, vdoms, params["tunnels"])
+    outputs = client.run_commands([{"command": p["command"], "vdom": p["vdom"]} for p in plan])
+    results = [dict(p, output=o["output"]) for p, o in zip(plan, outputs)]
+    facts = build_facts(subsets, results, params["tunnels"], params["include_keys"], device)
+    facts["device"] = {k: device.get(k) for k in DEVICE_KEYS}
+    facts["vdoms"] = [v for v in vdoms if v] or None
+    return facts

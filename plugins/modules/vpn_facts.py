@@ -139,41 +139,17 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.client import FortiOSClient, FortiOSClientError
-from ansible_collections.fortidiag.ipsec.plugins.module_utils.facts import (
-    FactsError,
-    build_facts,
-    plan_commands,
-    resolve_subsets,
-)
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.facts import ARGUMENT_SPEC, FactsError, gather
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=dict(
-            gather_subset=dict(type="list", elements="str", default=["all"]),
-            tunnels=dict(type="list", elements="str", default=[]),
-            vdom=dict(type="list", elements="str"),
-            include_keys=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
-    )
+    # Tasks normally run plugins/action/vpn_facts.py (same spec, same gather); this is the
+    # module proper, for ansible-doc and for callers that run modules directly.
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        subsets = resolve_subsets(module.params["gather_subset"])
-    except FactsError as exc:
+        facts = gather(FortiOSClient(module), module.params)
+    except (FactsError, FortiOSClientError) as exc:
         module.fail_json(msg=str(exc))
-    client = FortiOSClient(module)
-    try:
-        device = client.device_info()
-        vdoms = (module.params["vdom"] or [device.get("admin_vdom") or "root"]) if device.get("multi_vdom") else [None]
-        plan = plan_commands(subsets, vdoms, module.params["tunnels"])
-        outputs = client.run_commands([{"command": p["command"], "vdom": p["vdom"]} for p in plan])
-    except FortiOSClientError as exc:
-        module.fail_json(msg=str(exc))
-    results = [dict(p, output=o["output"]) for p, o in zip(plan, outputs)]
-    facts = build_facts(subsets, results, module.params["tunnels"], module.params["include_keys"], device)
-    device_keys = ("hostname", "version", "build", "model", "serial", "vdom_mode", "ha_mode", "admin_vdom")
-    facts["device"] = {k: device.get(k) for k in device_keys}
-    facts["vdoms"] = [v for v in vdoms if v] or None
     module.exit_json(changed=False, ansible_facts={"fortios_ipsec": facts})
 
 

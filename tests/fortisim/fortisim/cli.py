@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--inventory", required=True, type=Path,
                         help="Ansible inventory to write once every device listens")
     parser.add_argument("--stats", type=Path, help="JSON file kept current with per-device counters")
+    parser.add_argument("--command-log", type=Path,
+                        help="append every command received as HOST<TAB>COMMAND (the fleet bench replays it)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port-base", type=int, default=0,
                         help="device i listens on PORT_BASE+i; 0 (default) picks free ports")
@@ -31,11 +33,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def serve(lab: Lab, inventory_path: Path, stats_path: Optional[Path], host: str, port_base: int) -> int:
+async def serve(lab: Lab, inventory_path: Path, stats_path: Optional[Path], host: str, port_base: int,
+                command_log: Optional[Path] = None) -> int:
     devices = list(lab.devices.values())
     clock = Clock()
     stats = StatsBook([d.hostname for d in devices], stats_path,
                       tunnels=lambda host: ops.tunnel_states(lab.devices[host], clock.seconds()))
+    if command_log is not None:
+        stats.command_log = open(command_log, "a", encoding="utf-8")  # pylint: disable=consider-using-with
     stats.write_now()  # present from the start, so readers never race the first command
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -67,6 +72,8 @@ async def serve(lab: Lab, inventory_path: Path, stats_path: Optional[Path], host
     finally:
         await stop_all(acceptors, sessions)
         stats.write_now()
+        if stats.command_log is not None:
+            stats.command_log.close()
     return 0
 
 
@@ -90,6 +97,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # A stale inventory would tell a waiting caller that we are ready before we are.
     args.inventory.unlink(missing_ok=True)
     try:
-        return asyncio.run(serve(lab, args.inventory, args.stats, args.host, args.port_base))
+        return asyncio.run(serve(lab, args.inventory, args.stats, args.host, args.port_base, args.command_log))
     except KeyboardInterrupt:
         return 0

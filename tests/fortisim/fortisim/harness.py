@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Union
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import yaml
 
@@ -91,7 +91,7 @@ def _lab_file(lab: LabSource, workdir: Path) -> Path:
 @contextmanager
 def running_lab(lab: LabSource, workdir: Path, *, host: str = "127.0.0.1", port_base: int = 0,
                 start_timeout: float = 30.0, stop_timeout: float = 10.0,
-                inventory_name: str = "inventory.yml") -> Iterator[RunningLab]:
+                inventory_name: str = "inventory.yml", extra_args: Sequence[str] = ()) -> Iterator[RunningLab]:
     """Start ``fortisim`` on ``lab`` (a path, or a dict written to workdir/lab.yml).
 
     Yields once the inventory exists, i.e. every device listens. Raises
@@ -105,7 +105,7 @@ def running_lab(lab: LabSource, workdir: Path, *, host: str = "127.0.0.1", port_
     stats_path = workdir / "stats.json"
     log_path = workdir / "fortisim.log"
     cmd = [sys.executable, "-m", "fortisim", "--lab", str(lab_path), "--inventory", str(inventory),
-           "--stats", str(stats_path), "--host", host, "--port-base", str(port_base)]
+           "--stats", str(stats_path), "--host", host, "--port-base", str(port_base), *extra_args]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})

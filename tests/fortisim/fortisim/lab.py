@@ -391,7 +391,7 @@ def _path(m: _Map) -> bool:
 
 
 def _static_tunnel(data: Any, index: int, ends: _Ends) -> StaticTunnelSpec:
-    m = _Map(data, f"tunnels[{index}]", {"name", "phase1", "phase2", "a", "b", "path", "expected_cause"})
+    m = _Map(data, f"tunnels[{index}]", {"name", "phase1", "phase2", "a", "b", "path", "traffic", "expected_cause"})
     name = m.str("name")
     m.path = f"tunnels[{index}]({name})"
     p1, p2 = _shared(m)
@@ -407,7 +407,8 @@ def _static_tunnel(data: Any, index: int, ends: _Ends) -> StaticTunnelSpec:
     else:
         a = ends.read(raw_a, m.at("a"), mirror=False, **common)  # type: ignore[arg-type]
         b = ends.read(raw_b, m.at("b"), mirror=True, **common)  # type: ignore[arg-type]
-    return StaticTunnelSpec(name, a, b, _path(m), _expected_cause(m))
+    return StaticTunnelSpec(name, a, b, _path(m), _expected_cause(m),
+                            idle=m.choice("traffic", ("flowing", "idle"), "flowing") == "idle")
 
 
 def _dialup(data: Any, index: int, ends: _Ends) -> DialupSpec:

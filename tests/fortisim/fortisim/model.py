@@ -121,6 +121,7 @@ class StaticTunnelSpec:
     b: LabEnd
     esp_blocked: bool = False  # path: {esp_blocked: true}
     expected_cause: Optional[str] = None  # for tests only; never changes behaviour
+    idle: bool = False  # traffic: idle (up, carries nothing)
 
 
 # What ``expected_cause`` may say beyond the negotiated/external faults.
@@ -211,6 +212,7 @@ class TunnelView:
     route: str = "ok"
     esp_blocked: bool = False
     natt_blocked: Optional[str] = None
+    idle: bool = False  # ``traffic: idle``: up with SAs, but its counters stay 0
 
     @property
     def state(self) -> str:

@@ -172,12 +172,14 @@ class _Builder:
         if spec.b.is_external:
             ext = self._external(spec.a, spec.b, link)
             ext.esp_blocked = ext.esp_blocked or spec.esp_blocked
+            ext.idle = spec.idle
             self._record(spec.name, "static", spec.a, spec.b, ext.fault, spec.expected_cause, _dataplane(ext))
             return
         a_view = self._view(spec.a, spec.b, link, "a")
         b_view = self._view(spec.b, spec.a, link, "b")
         if spec.esp_blocked:
             a_view.esp_blocked = b_view.esp_blocked = True
+        a_view.idle = b_view.idle = spec.idle
         p1 = negotiate_phase1(spec.a.phase1, self._ident(spec.a), spec.b.phase1, self._ident(spec.b))
         fault = p1.fault
         for view in (a_view, b_view):

@@ -92,13 +92,17 @@ def sa_age(view: TunnelView, sel: Selector, elapsed: int) -> int:
 
 def traffic(view: TunnelView, sel: Selector, direction: str, elapsed: int = 0) -> tuple[int, int]:
     """(packets, bytes) carried in one direction."""
-    if view.esp_blocked and direction == _dirs(view)[1]:
-        return 0, 0  # ESP lost on the path: nothing ever arrives
+    if view.idle or (view.esp_blocked and direction == _dirs(view)[1]):
+        return 0, 0  # idle (traffic: idle), or ESP lost on the path: nothing ever arrives
     parts = _parts(view, sel, direction)
-    if sel.since is None:
-        packets = seed.int_between(40, 250_000, "pkts", *parts)
-    else:  # a new SA starts nearly empty and fills at a steady, seeded rate
-        packets = seed.int_between(1, 12, "pkts", *parts) + sa_age(view, sel, elapsed) * seed.int_between(1, 40, "rate", *parts)
+    rate = seed.int_between(1, 40, "rate", *parts)
+    age = sa_age(view, sel, elapsed)
+    if sel.since is None and age >= elapsed:
+        # The lab's own SA, not rekeyed since the start: what it carried before, plus a steady
+        # seeded rate, so a pre/post comparison sees traffic moving (output at start is unchanged).
+        packets = seed.int_between(40, 250_000, "pkts", *parts) + elapsed * rate
+    else:  # a new SA (or the lab's own after a rekey) starts nearly empty and fills at the same rate
+        packets = seed.int_between(1, 12, "pkts", *parts) + age * rate
     return packets, packets * seed.int_between(90, 1100, "size", *parts)
 
 

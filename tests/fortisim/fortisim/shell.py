@@ -200,6 +200,7 @@ class Shell:
                 if not line:
                     continue
                 self.stats.bump(self.device.hostname, "commands")
+                self.stats.log_command(self.device.hostname, line)
                 lines = self.execute(line)
                 await self._latency()
                 await self._emit(lines)
@@ -217,6 +218,7 @@ class Shell:
                 if not line or self.closed:
                     continue
                 self.stats.bump(self.device.hostname, "commands")
+                self.stats.log_command(self.device.hostname, line)
                 lines = self.execute(line)
                 await self._latency()
                 self._write("".join(f"{text}\n" for text in lines))

@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TextIO
 
 from fortisim import debug
 
@@ -51,6 +51,14 @@ class StatsBook:
         self._handle: Optional[asyncio.TimerHandle] = None
         self._last_write = 0.0
         self._debug: dict[str, debug.DeviceDebug] = {}
+        self.command_log: Optional[TextIO] = None
+
+    def log_command(self, host: str, line: str) -> None:
+        """One line per command to ``command_log`` (``HOST<TAB>COMMAND``) when set: the fleet
+        bench replays exactly what a run sent, and tests can see the order."""
+        if self.command_log is not None:
+            self.command_log.write(f"{host}\t{line}\n")
+            self.command_log.flush()
 
     def bump(self, host: str, counter: str, amount: int = 1) -> None:
         stats = self.devices[host]

@@ -261,3 +261,17 @@ def test_two_hundred_devices(tmp_path: Path) -> None:
             client.close()
         stats = sim.wait_stats(lambda s: s["FGT199"]["logins"] == 1)
         assert stats["FGT117"]["logins"] == 1 and stats["FGT001"]["logins"] == 0
+
+
+def test_command_log_records_each_command_in_order(tmp_path: Path) -> None:
+    log = tmp_path / "commands.log"
+    lab = {"defaults": {"username": "admin", "password": "sim-pass"}, "devices": [{"hostname": "LOG", "version": "7.4.7"}]}
+    with running_lab(lab, tmp_path, extra_args=["--command-log", str(log)]) as running:
+        client = _paramiko(running, "LOG")
+        try:
+            stdout = client.exec_command("get system status\nget vpn ipsec tunnel summary")[1]
+            stdout.read()
+        finally:
+            client.close()
+    assert log.read_text(encoding="utf-8").splitlines() == [
+        "LOG\tget system status", "LOG\tget vpn ipsec tunnel summary"]

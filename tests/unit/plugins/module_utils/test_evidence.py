@@ -82,3 +82,35 @@ def test_attach_keeps_order_and_ignores_skipped_and_failed_items() -> None:
     tables = {"results": [{"parsed": [{"policies": [{"id": 1}]}, {"routes": [{"prefix": "10.0.0.0/16"}]}]}]}
     out = ev.attach_vdom(out, tables, [None])
     assert all(i["policies"] == [{"id": 1}] and i["routes"][0]["prefix"] == "10.0.0.0/16" for i in out)
+
+
+class _CountingHostvars(dict):
+    """hostvars stand-in that records which hosts were read (each read costs a facts copy in Ansible)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.reads: list = []
+
+    def __getitem__(self, host: str) -> Any:
+        self.reads.append(host)
+        return dict.__getitem__(self, host)
+
+
+def test_evidence_filter_reads_other_hosts_only_for_a_tunnel_that_needs_its_peer() -> None:
+    from ansible_collections.fortidiag.ipsec.plugins.filter.troubleshoot import FilterModule
+
+    evidence = FilterModule().filters()["troubleshoot_evidence"]
+    facts = _branch_facts()
+    healthy = copy.deepcopy(facts)
+    healthy["tunnel_list"]["tunnels"] = [t for t in healthy["tunnel_list"]["tunnels"] if t["name"] == "to-hq"]
+    hosts = ["BR-1", "HQ-1"] + ["SPARE-%d" % i for i in range(20)]
+    hostvars = _CountingHostvars({h: {"ansible_facts": {"fortios_ipsec": healthy}} for h in hosts})
+    hostvars["HQ-1"] = {"ansible_facts": {"fortios_ipsec": _mirror(facts)}}
+    assert evidence(hostvars, "BR-1", hosts) == []
+    assert hostvars.reads == ["BR-1"]  # a healthy host never reads the fleet
+
+    hostvars["BR-1"] = {"ansible_facts": {"fortios_ipsec": facts}}
+    hostvars.reads.clear()
+    items = evidence(hostvars, "BR-1", hosts, ["to-hq"], False, {"to-hq": "HQ-1"})
+    assert items[0]["peer"]["host"] == "HQ-1"
+    assert hostvars.reads == ["BR-1", "HQ-1"]  # an explicit peer: only that host is read
