@@ -57,6 +57,7 @@ test: venv lint sanity
 bench: venv
 	$(BIN)/python tools/bench_parsers.py
 	$(BIN)/python tools/bench_capture.py
+	$(BIN)/python tools/bench_fleet.py
 
 clean:
 	rm -rf build .lab reports tests/output

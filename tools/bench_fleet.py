@@ -72,6 +72,24 @@ def fleet_lab(devices: int, tunnels: int, latency_ms: int) -> Dict[str, Any]:
             "devices": devs, "tunnels": tuns}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU of a process (Linux /proc), to tell the simulator's share from ours."""
+    try:
+        fields = Path("/proc/%d/stat" % pid).read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def busy_seconds() -> float:
+    """CPU seconds all processors spent busy so far (Linux /proc/stat)."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text(encoding="utf-8").splitlines()[0].split()[1:]]
+    except OSError:
+        return float("nan")
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def _env() -> Dict[str, str]:
     return dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
                 ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".venv" / "collections"), **FLEET_ENV)
@@ -166,18 +184,23 @@ def main() -> int:
               % (args.devices, args.tunnels, args.latency_ms, args.forks), flush=True)
         logins_before = sum(d["logins"] for d in sim.stats().values())
         offset = log.stat().st_size if log.exists() else 0
+        sim_cpu, busy = cpu_seconds(sim.process.pid), busy_seconds()
         ours, report = run_ours(sim, args.forks)
+        sim_cpu, busy = cpu_seconds(sim.process.pid) - sim_cpu, busy_seconds() - busy
         stats = sim.wait_stats(lambda s: sum(d["logins"] for d in s.values()) > logins_before)
         logins = (sum(d["logins"] for d in stats.values()) - logins_before) / args.devices
         commands = commands_by_host(log, offset)
         checked = len(report["hosts"]) - report["fleet"]["hosts_failed"]
         per_device = sum(len(c) for c in commands.values()) / max(1, len(commands))
-        print("ours:  wall_s=%.1f hosts_checked=%d tunnels=%d commands_per_device=%.1f"
-              % (ours, checked, report["fleet"]["tunnels"], per_device), flush=True)
+        print("ours:  wall_s=%.1f hosts_checked=%d tunnels=%d commands_per_device=%.1f cpu_s=%.0f (simulator %.0f)"
+              % (ours, checked, report["fleet"]["tunnels"], per_device, busy, sim_cpu), flush=True)
         if checked != args.devices or len(commands) != args.devices:
             raise SystemExit("bench_fleet: %d of %d devices were checked" % (checked, args.devices))
+        sim_cpu, busy = cpu_seconds(sim.process.pid), busy_seconds()
         floor = run_floor(sim, commands)
-        print("floor: wall_s=%.1f (plain Python, one login per device, the same commands)" % floor, flush=True)
+        sim_cpu, busy = cpu_seconds(sim.process.pid) - sim_cpu, busy_seconds() - busy
+        print("floor: wall_s=%.1f cpu_s=%.0f (simulator %.0f) (plain Python, one login per device, the same commands)"
+              % (floor, busy, sim_cpu), flush=True)
         naive = None if args.skip_naive else run_naive(sim, commands, args.forks)
         if naive is not None:
             print("naive: wall_s=%.1f (one task and one SSH login per command)" % naive, flush=True)

@@ -18,6 +18,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.client import FortiOSClient, FortiOSClientError
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.facts import ARGUMENT_SPEC, FactsError, gather
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.facts import result as facts_result
 
 
 class ActionModule(ActionBase):
@@ -36,8 +37,9 @@ class ActionModule(ActionBase):
         # saw in task args at the end of the play; without this the session idles until timeout.
         self._task.args["_ansible_socket"] = socket_path
         try:
+            facts_result({}, params["set_facts"], params["result_format"])  # a bad combination fails before any command
             facts = gather(FortiOSClient.for_socket(socket_path), params)
+            result.update(facts_result(facts, params["set_facts"], params["result_format"]))
         except (FactsError, FortiOSClientError) as exc:
             raise AnsibleActionFail(str(exc))
-        result.update(changed=False, ansible_facts={"fortios_ipsec": facts})
         return result

@@ -66,12 +66,16 @@ from typing import Any, Dict
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.fortidiag.ipsec.plugins.module_utils.cli_commands import UnknownCommand, find_parser
-
 
 def parse_cli(text: Any, command: Any, include_keys: bool = False) -> Dict[str, Any]:
     if not isinstance(command, str) or not command.strip():
         raise AnsibleFilterError("parse_cli: give the command that printed the text, e.g. parse_cli('diagnose vpn tunnel list')")
+    # Imported here, not at the top: Ansible loads every filter file of the collection to find any
+    # one filter, so the parsers would otherwise be compiled by every task that uses any of ours.
+    from ansible_collections.fortidiag.ipsec.plugins.module_utils.cli_commands import (  # pylint: disable=import-outside-toplevel
+        UnknownCommand,
+        find_parser,
+    )
     try:
         parser = find_parser(command)
     except UnknownCommand as exc:

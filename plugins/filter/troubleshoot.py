@@ -14,6 +14,7 @@ from ansible_collections.fortidiag.ipsec.plugins.module_utils.evidence import (
     attach_connectivity,
     attach_vdom,
     evidence_skeletons,
+    host_vpn_facts,
     ping_commands,
     probe_addresses,
     sniffer_filter,
@@ -24,7 +25,7 @@ STAGE_KEYS = ("ping_gateway", "sniffer", "ike", "flow")
 
 def _facts(hostvars: Mapping[str, Any], host: str) -> Dict[str, Any]:
     try:
-        return dict(hostvars[host].get("ansible_facts", {}).get("fortios_ipsec") or {})
+        return host_vpn_facts(hostvars[host])
     except (KeyError, AttributeError, TypeError):
         return {}
 

@@ -10,7 +10,24 @@ play: the troubleshoot role fills the skeleton stage by stage and hands it to th
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Dict, List, Optional
+import json
+from typing import Any, Dict, List, Mapping, Optional
+
+
+# The troubleshoot role registers vpn_facts (set_facts: false) as fortidiag_vpn: facts would be
+# copied for every host on every later task. Users' own gathering sets ansible_facts.
+REGISTERED = "fortidiag_vpn"
+
+
+def host_vpn_facts(host_vars: Mapping[str, Any]) -> Dict[str, Any]:
+    """A host's vpn_facts data from its variables: the role's registered result, else its facts."""
+    registered = host_vars.get(REGISTERED)
+    data = registered.get("fortios_ipsec") if isinstance(registered, Mapping) else None
+    if isinstance(data, str):  # result_format: json
+        data = json.loads(data)
+    if isinstance(data, Mapping):
+        return dict(data)
+    return dict((host_vars.get("ansible_facts") or {}).get("fortios_ipsec") or {})
 
 
 def _key(vdom: Optional[str], name: str) -> str:

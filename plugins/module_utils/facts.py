@@ -9,6 +9,7 @@ device-wide commands run once in the global context, and each VDOM costs one swi
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.fortios_cli import quote_name
@@ -156,9 +157,25 @@ ARGUMENT_SPEC: Dict[str, Any] = dict(
     tunnels=dict(type="list", elements="str", default=[]),
     vdom=dict(type="list", elements="str"),
     include_keys=dict(type="bool", default=False),
+    set_facts=dict(type="bool", default=True),
+    result_format=dict(type="str", default="data", choices=["data", "json"]),
 )
 
 DEVICE_KEYS = ("hostname", "version", "build", "model", "serial", "vdom_mode", "ha_mode", "admin_vdom")
+
+
+def result(facts: Dict[str, Any], set_facts: bool, result_format: str = "data") -> Dict[str, Any]:
+    """The task result: facts, or (set_facts false) a plain C(fortios_ipsec) key to register,
+    as data or (result_format json) as one JSON string."""
+    if set_facts:
+        if result_format != "data":
+            raise FactsError("result_format=json needs set_facts=false (facts are always data)")
+        return {"changed": False, "ansible_facts": {"fortios_ipsec": facts}}
+    if result_format == "json":
+        # One string instead of thousands of nested values: the controller copies and walks every
+        # value of every result, which on a 100-host run cost more than the devices' answers.
+        return {"changed": False, "fortios_ipsec": json.dumps(facts, sort_keys=True, separators=(",", ":"))}
+    return {"changed": False, "fortios_ipsec": facts}
 
 
 def gather(client: Any, params: Mapping[str, Any]) -> Dict[str, Any]:

@@ -12,6 +12,8 @@ import html
 from collections import Counter
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.evidence import host_vpn_facts
+
 REPORT_SCHEMA = "fortidiag.report/1"
 FINDING_FIELDS = ("code", "severity", "stage", "evidence", "fix")
 STATES = ("up", "partial", "down", "dialup-parent", "unknown")
@@ -141,7 +143,7 @@ def _host_summary(name: str, entry: Mapping[str, Any]) -> str:
 def host_report(name: str, host_vars: Mapping[str, Any]) -> Dict[str, Any]:
     """The report entry for one host from its variables (facts, diagnosis, stages or the recorded error)."""
     error = host_vars.get("fortidiag_host_error")
-    facts = (host_vars.get("ansible_facts") or {}).get("fortios_ipsec") or {}
+    facts = host_vpn_facts(host_vars)
     diagnosis = host_vars.get("fortidiag_diagnosis") or []
     tunnels = merge_diagnosis(host_tunnels(facts) if facts else [], diagnosis)
     unparsed = sum(len((facts.get(s) or {}).get("unparsed") or []) for s in ("tunnel_summary", "tunnel_list", "ike_gateways"))

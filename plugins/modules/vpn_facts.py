@@ -53,8 +53,26 @@ options:
         facts, logs and reports, so use it only when you need them.
     type: bool
     default: false
+  set_facts:
+    description:
+      - Set C(ansible_facts.fortios_ipsec). With V(false) the same data is returned as C(fortios_ipsec)
+        in the task result instead, for C(register).
+      - On large fleets V(false) is much faster, because Ansible copies every host's facts for each later
+        task, while registered results are only referenced.
+    type: bool
+    default: true
+  result_format:
+    description:
+      - With O(set_facts=false), V(json) returns RV(fortios_ipsec) as one JSON string (decode it with
+        C(from_json)). Ansible copies and walks every value of a result several times on the controller;
+        one string costs almost nothing, which on fleets of hundreds of hosts is most of the run time.
+      - V(json) with O(set_facts=true) is refused.
+    type: str
+    choices: [data, json]
+    default: data
 notes:
   - Needs C(ansible_connection=fortidiag.ipsec.fortios).
+  - Runs as an action plugin on the controller (no module process per host); the module gives the same result.
   - Supports check mode.
 """
 
@@ -68,15 +86,27 @@ EXAMPLES = r"""
     tunnels: [to-branch1, dialup-hub]
     vdom: [root, customer-a]
 
+- name: Gather without setting facts (large fleets), for register
+  fortidiag.ipsec.vpn_facts:
+    gather_subset: [tunnel_summary, tunnel_list]
+    set_facts: false
+  register: vpn
+
 - name: Show which selectors are down
   ansible.builtin.debug:
     msg: "{{ ansible_facts.fortios_ipsec.tunnel_summary.tunnels | selectattr('selectors_up', 'lt', 1) | map(attribute='name') }}"
 """
 
 RETURN = r"""
+fortios_ipsec:
+  description:
+    - With O(set_facts=false), the same data as RV(ansible_facts.fortios_ipsec).
+    - A JSON string of it with O(result_format=json).
+  returned: when O(set_facts=false)
+  type: raw
 ansible_facts:
   description: Facts under the C(fortios_ipsec) key.
-  returned: always
+  returned: when O(set_facts=true)
   type: dict
   contains:
     fortios_ipsec:
@@ -139,7 +169,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.client import FortiOSClient, FortiOSClientError
-from ansible_collections.fortidiag.ipsec.plugins.module_utils.facts import ARGUMENT_SPEC, FactsError, gather
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.facts import ARGUMENT_SPEC, FactsError, gather, result
 
 
 def main() -> None:
@@ -147,10 +177,11 @@ def main() -> None:
     # module proper, for ansible-doc and for callers that run modules directly.
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
+        result(facts={}, set_facts=module.params["set_facts"], result_format=module.params["result_format"])
         facts = gather(FortiOSClient(module), module.params)
     except (FactsError, FortiOSClientError) as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, ansible_facts={"fortios_ipsec": facts})
+    module.exit_json(**result(facts, module.params["set_facts"], module.params["result_format"]))
 
 
 if __name__ == "__main__":

@@ -101,3 +101,23 @@ def test_system_subset_comes_from_the_login() -> None:
     device = {"status": {"version": "7.2.8", "hostname": "FW", "unparsed": []}}
     facts = build_facts(["system"], [], [], include_keys=False, device=device)
     assert facts["system"]["version"] == "7.2.8"
+
+
+def test_result_as_facts_registered_data_or_one_json_string() -> None:
+    import json
+
+    from ansible_collections.fortidiag.ipsec.plugins.module_utils.evidence import host_vpn_facts
+    from ansible_collections.fortidiag.ipsec.plugins.module_utils.facts import FactsError, result
+
+    facts = {"tunnel_summary": {"tunnels": [{"name": "to-dc", "selectors_up": 1}]}, "vdoms": None}
+    assert result(facts, True) == {"changed": False, "ansible_facts": {"fortios_ipsec": facts}}
+    assert result(facts, False) == {"changed": False, "fortios_ipsec": facts}
+    packed = result(facts, False, "json")["fortios_ipsec"]
+    assert isinstance(packed, str) and json.loads(packed) == facts
+    with pytest.raises(FactsError, match="needs set_facts=false"):
+        result(facts, True, "json")
+    # Every reader takes the role's registered JSON, registered data, or plain facts alike.
+    assert host_vpn_facts({"fortidiag_vpn": {"fortios_ipsec": packed}}) == facts
+    assert host_vpn_facts({"fortidiag_vpn": {"fortios_ipsec": facts}}) == facts
+    assert host_vpn_facts({"ansible_facts": {"fortios_ipsec": facts}}) == facts
+    assert host_vpn_facts({"fortidiag_vpn": {"skipped": True}, "ansible_facts": {}}) == {}
