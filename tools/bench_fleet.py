@@ -11,7 +11,10 @@ against the floor and against the naive way, measured side by side in one run.
 3. The floor: tools/fleet_floor.py, plain Python with no Ansible: one thread and one login per
    device, all at once, sending exactly the commands our run sent to that device (read back
    from the command log), nothing parsed.
-4. The naive way: a playbook that runs each of those commands as its own task, each with its
+4. ansible-core alone: the same hosts, one task each, through a persistent connection plugin that
+   does nothing (generated under .lab/): the lower bound of any playbook on ansible-core's
+   persistent connections, printed as a multiple of the floor.
+5. The naive way: a playbook that runs each of those commands as its own task, each with its
    own SSH session (a Python process per command, delegated to the controller), nothing parsed.
    It does less than ours, so the ratio against it is a lower bound.
 
@@ -135,6 +138,74 @@ def run_floor(sim: RunningLab, commands: Dict[str, List[str]]) -> float:
     return wall
 
 
+# ansible-core's own cost: the same hosts through a persistent connection plugin that does nothing,
+# one task each. No playbook built on ansible-core's persistent connections can beat this.
+NULL_PLUGINS = {
+    "plugins/connection/null.py": '''
+DOCUMENTATION = """
+name: null
+short_description: A persistent connection that connects to nothing (fleet bench)
+description: [Measures ansible-core's own cost per host.]
+options:
+  persistent_connect_timeout: {type: int, default: 30}
+  persistent_command_timeout: {type: int, default: 30}
+  persistent_log_messages: {type: bool, default: false}
+"""
+from ansible.plugins.connection import NetworkConnectionBase
+
+
+class Connection(NetworkConnectionBase):
+    transport = "fortidiag_bench.null.null"
+    has_pipelining = False
+
+    def _connect(self):
+        self._connected = True
+        return self
+
+    def ping(self):
+        return "pong"
+
+    def close(self):
+        self._connected = False
+''',
+    "plugins/action/ping.py": '''
+from ansible.module_utils.connection import Connection
+from ansible.plugins.action import ActionBase
+
+
+class ActionModule(ActionBase):
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        result["ping"] = Connection(self._connection.socket_path).ping()
+        self._task.args["_ansible_socket"] = self._connection.socket_path  # closed at the end of the play
+        return result
+''',
+}
+
+
+def run_ansible_core(sim: RunningLab, forks: int) -> float:
+    root = WORK / "null-collection"
+    for rel, text in NULL_PLUGINS.items():
+        path = root / "ansible_collections" / "fortidiag_bench" / "null" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text.lstrip(), encoding="utf-8")
+    playbook = WORK / "ansible-core.yml"
+    playbook.write_text("- name: One task per host on a persistent connection that does nothing\n  hosts: fortigates\n"
+                        "  gather_facts: false\n  tasks:\n    - name: Ping\n      fortidiag_bench.null.ping:\n",
+                        encoding="utf-8")
+    env = _env()
+    env["ANSIBLE_COLLECTIONS_PATH"] = "%s:%s" % (root, env["ANSIBLE_COLLECTIONS_PATH"])
+    start = time.monotonic()
+    run = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(sim.inventory), str(playbook), "-f", str(forks),
+                          "-e", "ansible_connection=fortidiag_bench.null.null"],
+                         cwd=WORK, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    wall = time.monotonic() - start
+    (WORK / "ansible-core.log").write_text(run.stdout, encoding="utf-8")
+    if run.returncode != 0:
+        raise SystemExit("bench_fleet: the ansible-core playbook failed (rc %d); see %s" % (run.returncode, WORK / "ansible-core.log"))
+    return wall
+
+
 NAIVE_TASK = """
     - name: Command {index}
       ansible.builtin.command:
@@ -201,6 +272,12 @@ def main() -> int:
         sim_cpu, busy = cpu_seconds(sim.process.pid) - sim_cpu, busy_seconds() - busy
         print("floor: wall_s=%.1f cpu_s=%.0f (simulator %.0f) (plain Python, one login per device, the same commands)"
               % (floor, busy, sim_cpu), flush=True)
+        busy = busy_seconds()
+        core = run_ansible_core(sim, args.forks)
+        busy = busy_seconds() - busy
+        print("ansible-core: wall_s=%.1f cpu_s=%.0f = %.1fx the floor (a persistent connection that does nothing, one task"
+              " per host: ansible-core's own cost, a lower bound for any playbook on its persistent connections)"
+              % (core, busy, core / floor), flush=True)
         naive = None if args.skip_naive else run_naive(sim, commands, args.forks)
         if naive is not None:
             print("naive: wall_s=%.1f (one task and one SSH login per command)" % naive, flush=True)

@@ -19,6 +19,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.client import FortiOSClient, FortiOSClientError
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.facts import ARGUMENT_SPEC, FactsError, gather
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.facts import result as facts_result
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.module_args import name_problem
 
 
 class ActionModule(ActionBase):
@@ -38,6 +39,9 @@ class ActionModule(ActionBase):
         self._task.args["_ansible_socket"] = socket_path
         try:
             facts_result({}, params["set_facts"], params["result_format"])  # a bad combination fails before any command
+            for problem in (name_problem(option, params[option]) for option in ("tunnels", "vdom")):
+                if problem:
+                    raise FactsError(problem)
             facts = gather(FortiOSClient.for_socket(socket_path), params)
             result.update(facts_result(facts, params["set_facts"], params["result_format"]))
         except (FactsError, FortiOSClientError) as exc:

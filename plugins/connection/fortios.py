@@ -150,6 +150,10 @@ options:
     description:
       - Log every RPC request and response to the Ansible log file. Responses can carry device
         output; keep it off in production.
+      - Ansible warns that this logs everything unredacted. This connection masks, in what reaches the log file,
+        the password (its value and any C(password) field), key material (SA and IKE keys), C(ENC) blobs
+        (pre-shared keys, passwords) and the value of C(set psksecret|password|...) commands. Module results
+        are unchanged. See the collection's C(docs/security.md).
     type: boolean
     default: false
     ini:
@@ -178,6 +182,8 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.connection import NetworkConnectionBase, ensure_connect
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.fortios_cli import FortiOSCLIError
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.common import mask_command
+from ansible_collections.fortidiag.ipsec.plugins.plugin_utils.log_filter import install_log_filter
 from ansible_collections.fortidiag.ipsec.plugins.plugin_utils.session import (
     FortiOSSession,
     SessionError,
@@ -217,7 +223,12 @@ class Connection(NetworkConnectionBase):
             console_paging=self.get_option("console_paging"),
             label=self._label(),
         )
-        self._session = FortiOSSession(params, log=lambda message: self.queue_message("vvvv", message))
+        if self._session is None:
+            self._session = FortiOSSession(params, log=lambda message: self.queue_message("vvvv", mask_command(message)))
+        else:
+            # Log the same session in again: it remembers debug that a dropped login left switched on
+            # (and switches it off first), which a new session object would forget.
+            self._session.params = params
         if not self._atexit_registered:
             # ansible-connection's shutdown skips close() when its socket file is already gone
             # (an interrupted ansible-playbook): clean up debug on the way out regardless.
@@ -226,8 +237,10 @@ class Connection(NetworkConnectionBase):
         try:
             self._session.open()
         except SessionError as exc:
-            self._session = None
             raise AnsibleConnectionFailure(to_text(exc))
+        except Exception as exc:  # ansible-connection's timeout alarm, or a library's own error
+            self._session.abandon()
+            raise AnsibleConnectionFailure("%s: cannot log in: %s" % (params.label, _one_line(exc)))
         self._connected = True
         self.queue_message("vvvv", "fortios session open to %s" % params.label)
         return self
@@ -251,6 +264,11 @@ class Connection(NetworkConnectionBase):
         return "%s (%s:%s)" % (name, self.get_option("host"), self.get_option("port") or 22)
 
     def _call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        session = self._session
+        if session is not None:
+            # Give up a second before ansible-connection's command timeout alarm: its message names
+            # no host, and it would leave the CLI half-way through a command for the next task.
+            session.deadline = _monotonic() + max(1.0, float(self.get_option("persistent_command_timeout")) - 1.0)
         try:
             return func(*args, **kwargs)
         except FortiOSCLIError as exc:
@@ -258,6 +276,21 @@ class Connection(NetworkConnectionBase):
         except SessionError as exc:
             self._connected = bool(self._session and self._session.connected)
             raise AnsibleConnectionFailure(to_text(exc))
+        except Exception as exc:  # the alarm anyway, or a transport error: the CLI state is unknown
+            if self._session is not None:
+                self._session.abandon()
+            self._connected = False
+            raise AnsibleConnectionFailure("%s: %s" % (self._label(), _one_line(exc)))
+        finally:
+            if session is not None:
+                session.deadline = None
+
+    def set_options(self, task_keys: Any = None, var_options: Any = None, direct: Any = None) -> None:
+        super().set_options(task_keys=task_keys, var_options=var_options, direct=direct)
+        if self.get_option("persistent_log_messages"):
+            # ansible-connection then logs every RPC request (set_options carries the password)
+            # and response (device output): mask secrets in what reaches the log file.
+            install_log_filter(self.get_option("password"))
 
     # -- RPC surface -----------------------------------------------------------------
     @ensure_connect
@@ -303,3 +336,14 @@ class Connection(NetworkConnectionBase):
     def stop_debug(self) -> List[str]:
         """Switch off every debug switch, filter, trace and running sniffer; returns the commands sent."""
         return self._call(self._session.stop_debug)
+
+
+def _monotonic() -> float:
+    import time  # pylint: disable=import-outside-toplevel
+
+    return time.monotonic()
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

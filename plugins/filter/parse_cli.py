@@ -65,11 +65,21 @@ _value:
 from typing import Any, Dict
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 
 def parse_cli(text: Any, command: Any, include_keys: bool = False) -> Dict[str, Any]:
     if not isinstance(command, str) or not command.strip():
         raise AnsibleFilterError("parse_cli: give the command that printed the text, e.g. parse_cli('diagnose vpn tunnel list')")
+    if text is not None and not isinstance(text, (str, bytes, bytearray)):
+        # str() of a list or dict would parse as garbage and quietly give an empty result.
+        raise AnsibleFilterError("parse_cli: the input must be the command's output text (a string), got %s; "
+                                 "for a registered list such as stdout, pass one item (stdout[0])" % type(text).__name__)
+    try:
+        # bool('false') is True: a templated string must not turn key material on.
+        show_keys = False if include_keys is None else boolean(include_keys, strict=True)
+    except TypeError:
+        raise AnsibleFilterError("parse_cli: include_keys must be true or false, got %r" % (include_keys,))
     # Imported here, not at the top: Ansible loads every filter file of the collection to find any
     # one filter, so the parsers would otherwise be compiled by every task that uses any of ours.
     from ansible_collections.fortidiag.ipsec.plugins.module_utils.cli_commands import (  # pylint: disable=import-outside-toplevel
@@ -80,7 +90,7 @@ def parse_cli(text: Any, command: Any, include_keys: bool = False) -> Dict[str, 
         parser = find_parser(command)
     except UnknownCommand as exc:
         raise AnsibleFilterError("parse_cli: %s" % exc)
-    return parser("" if text is None else text, include_keys=bool(include_keys))
+    return parser("" if text is None else text, include_keys=show_keys)
 
 
 class FilterModule:

@@ -91,8 +91,10 @@ def run_capture(client: Any, plan: CapturePlan, stream: Any, count_items: Callab
             if not interrupted:
                 run.cleanup = client.stop_debug()
         except Exception as exc:
-            message = "debug clean-up failed: %s" % (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            run.error = "%s; %s" % (run.error, message) if run.error else message
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            if reason != run.error:  # the same login failure again says nothing new
+                message = "debug clean-up failed: %s" % reason
+                run.error = "%s; %s" % (run.error, message) if run.error else message
             run.stopped_by = "error"
     stream.close()
     run.seconds = round(clock() - started, 3)

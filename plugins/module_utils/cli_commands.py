@@ -133,7 +133,7 @@ def find_parser(command: Any) -> Parser:
         candidates.sort(key=lambda item: -sum(1 for k, w in zip(item[0], words) if k == w))
     else:
         raise UnknownCommand("no parser for '%s'; supported commands (abbreviations allowed): %s"
-                             % (command, "; ".join(SUPPORTED_COMMANDS)))
+                             % (" ".join(str(command).split()), "; ".join(SUPPORTED_COMMANDS)))  # one line
     return candidates[0][1]
 
 

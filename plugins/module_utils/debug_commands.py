@@ -53,7 +53,7 @@ def ike_mask(categories: Sequence[str]) -> int:
     unknown = [n for n in names if n not in IKE_CATEGORIES]
     if unknown:
         raise DebugInputError("unknown IKE debug categories %s; use all or %s" % (
-            ", ".join(unknown), ", ".join(IKE_CATEGORIES)))
+            ", ".join(n if n.isprintable() else repr(n) for n in unknown), ", ".join(IKE_CATEGORIES)))  # one line
     mask = 0
     for name in names:
         mask |= IKE_CATEGORIES[name]
@@ -64,9 +64,9 @@ def _addr(value: Any, version6: bool, option: str) -> str:
     try:
         ip = ipaddress.ip_address(str(value).strip())
     except ValueError:
-        raise DebugInputError("%s takes IP addresses, got '%s'" % (option, value))
+        raise DebugInputError("%s takes IP addresses, got %r" % (option, str(value)))  # %r: one line
     if (ip.version == 6) != version6:
-        raise DebugInputError("%s takes IPv%d addresses, got '%s'" % (option, 6 if version6 else 4, value))
+        raise DebugInputError("%s takes IPv%d addresses, got %r" % (option, 6 if version6 else 4, str(value)))
     return str(ip)
 
 
@@ -93,7 +93,7 @@ def ike_filter_commands(version: Optional[str], filters: Dict[str, Any]) -> List
             try:
                 number = int(value)
             except (TypeError, ValueError):
-                raise DebugInputError("%s takes a number, got '%s'" % (option, value))
+                raise DebugInputError("%s takes a number, got %r" % (option, str(value)))
             if option == "dst_port" and not 1 <= number <= 65535:
                 raise DebugInputError("dst_port must be 1-65535, got %d" % number)
             text = str(number)
@@ -102,7 +102,7 @@ def ike_filter_commands(version: Optional[str], filters: Dict[str, Any]) -> List
         commands.append(ike_log_filter_command(version, "%s %s" % (keyword, text)))
     for option in negate:
         if option not in IKE_FILTERS or option not in filters or filters.get(option) in (None, "", []):
-            raise DebugInputError("negate names a filter option that is set (one of %s), got '%s'" % (
+            raise DebugInputError("negate names a filter option that is set (one of %s), got %r" % (
                 ", ".join(k for k in IKE_FILTERS if filters.get(k) not in (None, "", [])) or "none set", option))
         keyword = IKE_FILTERS[option][1 if new else 0]
         commands.append(ike_log_filter_command(version, "negate %s" % keyword))
@@ -137,14 +137,14 @@ def flow_arm_commands(filters: Dict[str, Any], count: int, function_name: bool, 
             try:
                 number = int(value)
             except (TypeError, ValueError):
-                raise DebugInputError("%s takes a number, got '%s'" % (option, value))
+                raise DebugInputError("%s takes a number, got %r" % (option, str(value)))
             if not 0 <= number <= (255 if option == "proto" else 65535):
                 raise DebugInputError("%s out of range: %d" % (option, number))
             text = str(number)
         commands.append("diagnose debug flow filter %s %s" % (option, text))
     for option in filters.get("negate") or []:
         if option not in FLOW_FILTERS or filters.get(option) in (None, ""):
-            raise DebugInputError("negate names a flow filter that is set, got '%s'" % option)
+            raise DebugInputError("negate names a flow filter that is set, got %r" % option)
         commands.append("diagnose debug flow filter negate %s" % option)
     commands.append("diagnose debug flow show function-name %s" % ("enable" if function_name else "disable"))
     if timestamps:
@@ -188,7 +188,7 @@ def sniffer_filter(remote_gateway: Optional[str], protocols: Sequence[str], raw:
 
 def sniffer_command(interface: str, bpf: str, verbosity: int, count: int, tsformat: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,35}", interface or ""):
-        raise DebugInputError("interface must be an interface name or any, got '%s'" % interface)
+        raise DebugInputError("interface must be an interface name or any, got %r" % interface)
     if not 1 <= int(verbosity) <= 6:
         raise DebugInputError("verbosity must be 1-6, got %s" % verbosity)
     if int(count) < 0:

@@ -65,7 +65,7 @@ def resolve_subsets(requested: Sequence[str]) -> List[str]:
     for item in requested or ["all"]:
         name = item[1:] if item.startswith("!") else item
         if name not in SUBSET_CHOICES:
-            raise FactsError("gather_subset: unknown subset '%s'; choose from %s" % (name, ", ".join(SUBSET_CHOICES)))
+            raise FactsError("gather_subset: unknown subset %r; choose from %s" % (name, ", ".join(SUBSET_CHOICES)))  # %r: one line
         targets = list(SUBSETS) if name == "all" else [name]
         if item.startswith("!"):
             excluded.update(targets)
@@ -156,7 +156,7 @@ ARGUMENT_SPEC: Dict[str, Any] = dict(
     gather_subset=dict(type="list", elements="str", default=["all"]),
     tunnels=dict(type="list", elements="str", default=[]),
     vdom=dict(type="list", elements="str"),
-    include_keys=dict(type="bool", default=False),
+    include_keys=dict(type="bool", default=False, no_log=False),
     set_facts=dict(type="bool", default=True),
     result_format=dict(type="str", default="data", choices=["data", "json"]),
 )

@@ -244,6 +244,7 @@ from ansible_collections.fortidiag.ipsec.plugins.module_utils.command_policy imp
     first_refusal,
 )
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.fortios_cli import find_cli_error
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.module_args import check_names
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.common import redact_text
 
 
@@ -267,12 +268,13 @@ def main() -> None:
             scope=dict(type="str", choices=["vdom", "global"], default="vdom"),
             allow_changes=dict(type="bool", default=False),
             parse=dict(type="bool", default=True),
-            include_keys=dict(type="bool", default=False),
+            include_keys=dict(type="bool", default=False, no_log=False),
             check_errors=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
     params = module.params
+    check_names(module, ("vdom",))
     commands: List[str] = params["commands"]
     if not commands:
         module.fail_json(msg="commands is empty: give at least one command")

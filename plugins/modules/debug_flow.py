@@ -143,6 +143,7 @@ from ansible_collections.fortidiag.ipsec.plugins.module_utils.debug_commands imp
     flow_arm_commands,
     ping_probe_commands,
 )
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.module_args import check_names, new_module
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.debug_flow import FlowTraceStream
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ping import parse_ping
 
@@ -157,7 +158,8 @@ def _probe_result(commands: List[str], outputs: List[str]) -> Dict[str, Any]:
 
 
 def main() -> None:
-    module = AnsibleModule(
+    # new_module: a scalar for filters (or probe) is a clear failure, not an ansible-core traceback.
+    module: AnsibleModule = new_module(
         argument_spec=dict(
             vdom=dict(type="str"),
             filters=dict(type="dict", default={}, options=dict(
@@ -174,6 +176,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
+    check_names(module, ("vdom",))
     filters = {k: v for k, v in (p["filters"] or {}).items() if v not in (None, [], "")}
     probe = p["probe"]
     if probe and not filters:
@@ -181,8 +184,9 @@ def main() -> None:
     try:
         if not 1 <= p["duration"] <= 600:
             raise DebugInputError("duration must be 1-600 seconds, got %d" % p["duration"])
-        arm = flow_arm_commands(filters, p["count"], p["function_name"], p["timestamps"])
+        # The probe first: without filters its destination becomes daddr, and the error must name the probe.
         trigger = ping_probe_commands(probe["destination"], probe.get("source"), probe["count"]) if probe else []
+        arm = flow_arm_commands(filters, p["count"], p["function_name"], p["timestamps"])
     except DebugInputError as exc:
         module.fail_json(msg=str(exc))
     client = FortiOSClient(module)

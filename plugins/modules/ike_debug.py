@@ -194,9 +194,11 @@ from ansible_collections.fortidiag.ipsec.plugins.module_utils.client import Fort
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.debug_commands import (
     DebugInputError,
     ike_arm_commands,
+    ike_filter_commands,
     ike_mask,
 )
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.gateway_ops import clear_command
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.module_args import check_names, new_module
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ike_debug import IkeDebugStream
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.tunnel_ops import TunnelOpError, plan
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.tunnel_runner import read_snapshot
@@ -230,7 +232,8 @@ def _trigger_commands(client: FortiOSClient, p: Dict[str, Any]) -> List[str]:
 
 
 def main() -> None:
-    module = AnsibleModule(
+    # new_module: a scalar for filters is a clear failure, not an ansible-core traceback.
+    module: AnsibleModule = new_module(
         argument_spec=dict(
             tunnel=dict(type="str"),
             vdom=dict(type="str"),
@@ -248,18 +251,21 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
+    check_names(module, ("tunnel", "vdom", "filters.name", "filters.interface"))
     filters = {k: v for k, v in (p["filters"] or {}).items() if v not in (None, [], "")}
     if p["tunnel"] and "name" not in filters:
         filters["name"] = p["tunnel"]
     try:
         mask = ike_mask(p["categories"])
+        # Filter values are checked before connecting; only which mdst option exists waits for the version.
+        ike_filter_commands("7.4" if filters.get("mdst_addr6") else "7.2", filters)
         if not 1 <= p["duration"] <= 3600:
             raise DebugInputError("duration must be 1-3600 seconds, got %d" % p["duration"])
         if not 1 <= p["max_lines"] <= 100000:
             raise DebugInputError("max_lines must be 1-100000, got %d" % p["max_lines"])
         bad = [c for c in p["until"] if c not in FINDING_CODES]
         if bad:
-            raise DebugInputError("until takes finding codes (%s), got %s" % (", ".join(FINDING_CODES), ", ".join(bad)))
+            raise DebugInputError("until takes finding codes (%s), got %s" % (", ".join(FINDING_CODES), ", ".join(map(repr, bad))))
         if p["until_regex"]:
             try:
                 re.compile(p["until_regex"])

@@ -94,6 +94,7 @@ from ansible_collections.fortidiag.ipsec.plugins.module_utils.gateway_ops import
     cleared,
     renegotiated,
 )
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.module_args import check_names
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.tunnel_runner import read_gateway, send, wait_for_gateway
 
 
@@ -109,6 +110,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
+    check_names(module, ("name", "vdom"))
     try:
         check_request(p["name"], p["all_gateways"], p["confirm_all_vdoms"])
         if p["wait"] < 0 or (p["wait"] and not p["name"]):

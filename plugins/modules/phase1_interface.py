@@ -110,6 +110,7 @@ from typing import Any, Dict, Optional
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.client import FortiOSClient, FortiOSClientError
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.module_args import check_names
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.vpn_config import parse_phase1_config
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.phase1_settings import (
     SETTINGS,
@@ -162,6 +163,7 @@ def main() -> None:
     spec.update({s.option: dict(type="str", choices=list(s.choices)) for s in SETTINGS})
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
+    check_names(module, ("name", "vdom"), required=("name",))
     if p["wait"] < 0:
         module.fail_json(msg="wait must be 0 or more seconds, got %d" % p["wait"])
     wanted = {s.option: p[s.option] for s in SETTINGS if p[s.option] is not None}

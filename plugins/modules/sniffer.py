@@ -118,6 +118,7 @@ from ansible_collections.fortidiag.ipsec.plugins.module_utils.debug_commands imp
     sniffer_command,
     sniffer_filter,
 )
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.module_args import check_names
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.sniffer import SnifferStream
 
 
@@ -139,6 +140,7 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
+    check_names(module, ("vdom",))
     try:
         if not 1 <= p["duration"] <= 600:
             raise DebugInputError("duration must be 1-600 seconds, got %d" % p["duration"])

@@ -107,6 +107,7 @@ from typing import Any, Dict, Optional
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.client import FortiOSClient, FortiOSClientError
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.module_args import check_names
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.tunnel_ops import (
     TunnelOpError,
     plan,
@@ -138,8 +139,13 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
+    check_names(module, ("name", "phase2", "vdom"), required=("name",))
     if p["wait"] < 0:
         module.fail_json(msg="wait must be 0 or more seconds, got %d" % p["wait"])
+    if p["state"] == "flushed" and p["phase2"]:
+        # Known without reading the tunnel: refuse before connecting.
+        module.fail_json(msg="phase2 is not allowed with state=flushed (diagnose vpn tunnel flush acts on the whole "
+                             "phase 1); remove phase2")
     client = FortiOSClient(module)
     result = dict(changed=False, commands=[], state_reached=False)
     try:

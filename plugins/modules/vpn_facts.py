@@ -170,12 +170,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.client import FortiOSClient, FortiOSClientError
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.facts import ARGUMENT_SPEC, FactsError, gather, result
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.module_args import check_names
 
 
 def main() -> None:
     # Tasks normally run plugins/action/vpn_facts.py (same spec, same gather); this is the
     # module proper, for ansible-doc and for callers that run modules directly.
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    check_names(module, ("tunnels", "vdom"))
     try:
         result(facts={}, set_facts=module.params["set_facts"], result_format=module.params["result_format"])
         facts = gather(FortiOSClient(module), module.params)

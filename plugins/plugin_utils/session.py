@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import select
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -49,10 +50,18 @@ def _driver() -> Any:
     global _DRIVER  # pylint: disable=global-statement
     if _DRIVER is not None:
         return _DRIVER
+    # paramiko imports invoke only to run the `Match exec` lines of an ssh_config file, which this
+    # session never reads; importing it cost each persistent connection process about 0.1 s of CPU.
+    blocked = "invoke" not in sys.modules
+    if blocked:
+        sys.modules["invoke"] = None  # type: ignore[assignment]  # makes `import invoke` fail fast
     try:
         from netmiko.fortinet.fortinet_ssh import FortinetSSH  # pylint: disable=import-outside-toplevel
     except ImportError as exc:  # pragma: no cover - reported as a clear error at connect
         raise SessionError("netmiko is not installed: %s" % exc)
+    finally:
+        if blocked and sys.modules.get("invoke", 0) is None:
+            del sys.modules["invoke"]
 
     class _FortiDiagSSH(FortinetSSH):  # type: ignore[misc,valid-type]
         def session_preparation(self) -> None:
@@ -102,7 +111,7 @@ class SessionParams:
     host: str
     port: int = 22
     username: str = ""
-    password: Optional[str] = None
+    password: Optional[str] = field(default=None, repr=False)  # never in a repr, a log or a traceback
     private_key_file: Optional[str] = None
     host_key_checking: bool = True
     known_hosts_file: Optional[str] = None
@@ -157,6 +166,9 @@ class FortiOSSession:
         self._foreground: Optional[str] = None  # a command still running (a sniffer)
         self._pending = ""  # async output read past a prompt, returned by read_for
         self._prompt_anywhere: "Optional[re.Pattern[str]]" = None
+        # Monotonic time by which the current RPC must be over (set by the connection plugin from
+        # ansible's command timeout): reads give up before ansible-connection's own alarm would.
+        self.deadline: Optional[float] = None
         self.info = DeviceInfo()
         self.logins = 0
 
@@ -300,7 +312,10 @@ class FortiOSSession:
             size += len(text)
         text = "".join(chunks)
         if self._foreground is not None and self._prompt_re is not None and self._prompt_re.search(text[-256:]):
-            self._foreground = None  # it ended by itself (a sniffer's packet count)
+            command, self._foreground = self._foreground, None  # it ended by itself (a sniffer's packet count)
+            error = find_cli_error(text)
+            if error:  # or it never started: the device refused it
+                raise FortiOSCLIError(command, error, text)
         return text
 
     def send_control(self, char: str) -> str:
@@ -351,6 +366,15 @@ class FortiOSSession:
             text = _first_line(cause)
             if not isinstance(cause, paramiko.ssh_exception.SSHException):
                 raise SessionError("%s: cannot connect: %s" % (self._label(), text))
+            if "does not match" in text:
+                # A changed key: a new device, a re-imaged one, or someone in the middle. Appending the new
+                # key would not help (the old line still matches first): it has to be replaced, knowingly.
+                where = "[%s]:%s" % (p.host, p.port) if int(p.port) != 22 else p.host
+                raise SessionError(
+                    "%s: host key changed (%s); if the device's key really changed (check its fingerprint on the "
+                    "console), replace it: ssh-keygen -R '%s' -f %s, then ssh-keyscan -p %s %s >> %s" % (
+                        self._label(), text, where, p.known_hosts_file or "~/.ssh/known_hosts", p.port, p.host,
+                        p.known_hosts_file or "~/.ssh/known_hosts"))
             if "known_hosts" in text or "host key" in text.lower():
                 raise SessionError(
                     "%s: host key not trusted (%s); add it to %s (ssh-keyscan -p %s %s >> %s) or set "
@@ -508,6 +532,8 @@ class FortiOSSession:
         chan = self._net.remote_conn
         timeout = float(self.params.command_timeout)
         deadline = time.monotonic() + timeout
+        if self.deadline is not None:
+            deadline = min(deadline, self.deadline)
         buf = ""
         while True:
             remaining = deadline - time.monotonic()
@@ -516,18 +542,27 @@ class FortiOSSession:
                 raise SessionTimeout("%s: no prompt within %ss after '%s'" % (self._label(), int(timeout), command))
             ready, _unused_w, _unused_x = select.select([chan], [], [], min(remaining, 1.0))
             if not ready:
+                other = self._other_prompt(buf)
+                if other is not None:
+                    # Waiting longer cannot help: the prompt we wait for no longer exists.
+                    self._abandon()
+                    raise SessionError("%s: the prompt changed from '%s' to '%s' after '%s' (was the hostname "
+                                       "changed?); the session was closed, the next task logs in again" % (
+                                           self._label(), self._last_prompt.strip() or self.info.hostname + " #",
+                                           other, command))
                 continue
             data = chan.recv(65536)
             if not data:
                 self._drop()
                 raise SessionError("%s: the device closed the session during '%s'" % (self._label(), command))
+            scanned = max(0, len(buf) - 512)  # a prompt may straddle two reads
             buf += data.decode("utf-8", "replace")
             tail = buf[-256:]
             if MORE_RE.search(tail):
                 chan.send(" ")  # `output more`: ask for the next page
                 continue
             if self._console_debug or self._foreground is not None:
-                done = self._split_at_prompt(buf, command)
+                done = self._split_at_prompt(buf, command, scanned)
                 if done is not None:
                     return done
                 continue
@@ -536,19 +571,33 @@ class FortiOSSession:
                 self._last_prompt = match.group("prompt")
                 return buf
 
-    def _split_at_prompt(self, buf: str, command: str) -> Optional[str]:
+    def _other_prompt(self, buf: str) -> Optional[str]:
+        """The output went quiet on another device's prompt (`NEWNAME # `): the hostname changed."""
+        match = _ANY_PROMPT.search(buf[-256:])
+        if match is None or match.group("host") == self.info.hostname:
+            return None
+        return match.group("prompt").strip()
+
+    def _split_at_prompt(self, buf: str, command: str, scanned: int = 0) -> Optional[str]:
         """Debug mode: the prompt may be followed by async output. Return the text up to the
         first prompt after the echoed command and keep the rest for read_for."""
         if self._prompt_anywhere is None:
             return None
         echo = buf.find(command.strip()) if command.strip() else -1
         start = echo + len(command.strip()) if echo >= 0 else 0
-        match = self._prompt_anywhere.search(buf, start)
+        # Only what arrived since the last read is new: scanning the whole buffer on every read
+        # made a large output (megabytes of debug) quadratic.
+        match = self._prompt_anywhere.search(buf, max(start, scanned))
         if not match:
             return None
         self._last_prompt = match.group("prompt")
         self._pending += buf[match.end("prompt"):]
         return buf[:match.end("prompt")] + " "
+
+    def abandon(self) -> None:
+        """The connection plugin saw an RPC die half-way: forget this CLI, the next call logs in again."""
+        if self._net is not None:
+            self._abandon()
 
     def _abandon(self) -> None:
         """After a timeout the CLI state is unknown: drop the session, the next call reconnects."""
@@ -558,6 +607,11 @@ class FortiOSSession:
         except Exception:
             pass
         self._drop()
+
+
+# Any FortiOS prompt at the very end of the output (hostnames: up to 35 of A-Z a-z 0-9 _ . -).
+_ANY_PROMPT = re.compile(r"(?:^|[\r\n])(?P<prompt>(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]{0,34})"
+                         r"(?:\s?\([^()\r\n]*\))*\s?[#$]) ?$")
 
 
 def _contexts(prompt: str) -> List[str]:

@@ -45,15 +45,16 @@ def ansible_env(tmp: Path) -> Dict[str, str]:
 
 def run_playbook(tmp: Path, inventory: Path, tasks: str, hosts: str = "fortigates",
                  extra: Optional[List[str]] = None, playbook: Optional[Path] = None,
-                 timeout: int = 300) -> PlaybookRun:
+                 timeout: int = 300, strategy: Optional[str] = None) -> PlaybookRun:
     """Run a playbook; `tasks` (YAML) run on `hosts` and every host's `result_*` vars are saved."""
     results_file = tmp / "results.json"
+    play_strategy = ("\n  strategy: %s" % strategy) if strategy else ""
     if playbook is None:
         playbook = tmp / "play.yml"
         playbook.write_text(textwrap.dedent("""\
             - name: Test play
               hosts: {hosts}
-              gather_facts: false
+              gather_facts: false{strategy}
               tasks:
             {tasks}
                 - name: Save results
@@ -67,7 +68,7 @@ def run_playbook(tmp: Path, inventory: Path, tasks: str, hosts: str = "fortigate
                   run_once: true
                   delegate_to: localhost
                   check_mode: false
-            """).format(hosts=hosts, tasks=textwrap.indent(textwrap.dedent(tasks), "    "), results=results_file))
+            """).format(hosts=hosts, strategy=play_strategy, tasks=textwrap.indent(textwrap.dedent(tasks), "    "), results=results_file))
     cmd = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)] + (extra or [])
     proc = subprocess.run(cmd, cwd=tmp, env=ansible_env(tmp), capture_output=True, text=True, timeout=timeout, check=False)
     results = json.loads(results_file.read_text()) if results_file.exists() else {}

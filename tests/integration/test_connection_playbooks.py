@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any, Dict
 
@@ -164,3 +165,39 @@ def test_unknown_host_key_is_refused_with_the_fix(lab: Any, tmp_path: Path) -> N
     assert run.rc != 0
     assert "Traceback" not in run.output
     assert re.search(r"FW-A \(127\.0\.0\.1:\d+\): host key not trusted .*ssh-keyscan -p \d+ 127\.0\.0\.1", run.output), run.output
+
+
+def test_fleet_strategy_forks_the_connection_process_and_keeps_one_login(lab: Any, tmp_path: Path) -> None:
+    """fortidiag.ipsec.fleet starts the persistent connection from the worker (no new interpreter):
+    the same one login per host for every task, the same results, and the process closed at the end."""
+    hosts = ("FW-A", "FW-B")
+    before = {h: lab.stats()[h]["logins"] for h in hosts}
+    tasks = "".join(
+        "- name: Gather %d\n  fortidiag.ipsec.vpn_facts:\n    gather_subset: [tunnel_summary]\n" % i for i in range(3)
+    ) + FACTS_TASK
+    run = run_playbook(tmp_path, lab.inventory, tasks, hosts=":".join(hosts), extra=["-vvvv"],
+                       strategy="fortidiag.ipsec.fleet")
+    assert run.rc == 0, run.stdout[-3000:]
+    # Started once per host by a fork of the worker, found by every later task.
+    assert run.stdout.count("starting it (forked from the worker)") == len(hosts), run.stdout[-3000:]
+    assert run.stdout.count("found existing local domain socket") == 3 * len(hosts)
+    stats = lab.wait_stats(lambda s: all(s[h]["logins"] > before[h] for h in hosts))
+    assert {h: stats[h]["logins"] - before[h] for h in hosts} == {h: 1 for h in hosts}
+    tunnels = {t["name"]: t for t in run.results["FW-A"]["tunnel_summary"]["tunnels"]}
+    assert tunnels["to-b"]["selectors_up"] == 2 and tunnels["to-d"]["selectors_up"] == 0
+    # The strategy's cleanup closed every connection process: their control sockets are gone.
+    deadline = time.monotonic() + 20
+    while [p for p in (tmp_path / "pc").glob("*") if not p.name.startswith(".")] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in (tmp_path / "pc").glob("*") if not p.name.startswith(".")]
+
+
+def test_fleet_strategy_reports_a_failed_login_in_one_line_and_keeps_the_other_host(lab: Any, tmp_path: Path) -> None:
+    inventory = overlay(tmp_path, {"FW-B": {"ansible_password": "not-the-password"}})
+    run = run_playbook(tmp_path, lab.inventory, FACTS_TASK, hosts="FW-A:FW-B", strategy="fortidiag.ipsec.fleet",
+                       extra=["-i", str(inventory)])
+    assert run.rc != 0
+    assert run.results["FW-A"] is not None and run.results["FW-B"] is None
+    failed = [line for line in run.stdout.splitlines() if line.startswith("fatal: [FW-B]")]
+    assert failed and "Traceback" not in run.stdout, run.stdout[-3000:]
+    assert re.search(r"auth|password|login", run.stdout, re.I), run.stdout[-3000:]

@@ -1,9 +1,11 @@
 """The session layer of the connection plugin against fortisim, without Ansible."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
+from fortisim.harness import running_lab
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.fortios_cli import FortiOSCLIError
 from ansible_collections.fortidiag.ipsec.plugins.plugin_utils.session import (
@@ -149,3 +151,34 @@ def test_bad_credentials_and_closed_port_are_one_line(lab: Any) -> None:
     with pytest.raises(SessionError, match=r"^GHOST: cannot connect: Unable to connect to port 9 on 127.0.0.1$") as err:
         closed.open()
     assert "\n" not in str(err.value)
+
+
+FAULT_LAB = {
+    "defaults": {"username": "admin", "password": "lab-pass"},
+    "devices": [{"hostname": "FW-F", "version": "7.2.10", "session_faults": [
+        {"kind": "prompt_change", "command": "tunnel summary", "hostname": "FW-RENAMED"},
+        {"kind": "stall", "command": "^diagnose vpn tunnel list"},
+    ]}],
+}
+
+
+def test_prompt_change_and_rpc_deadline_fail_fast_then_recover(tmp_path: Any) -> None:
+    with running_lab(FAULT_LAB, tmp_path) as sim:
+        session = session_for(sim, "FW-F", command_timeout=30)
+        try:
+            started = time.monotonic()
+            with pytest.raises(SessionError, match=r"^FW-F: the prompt changed from 'FW-F #' to 'FW-RENAMED #' after "
+                                                   r"'get vpn ipsec tunnel summary' \(was the hostname changed\?\)"):
+                session.run("get vpn ipsec tunnel summary")
+            assert time.monotonic() - started < 10 and not session.connected
+            assert "Version:" in session.run("get system status")  # logged in again, new prompt learnt
+            assert session.info.hostname == "FW-RENAMED" and session.logins == 2
+            # The connection plugin's RPC deadline cuts a stall short of the 30 s command timeout.
+            session.deadline = time.monotonic() + 1.5
+            with pytest.raises(SessionTimeout, match=r"^FW-F: no prompt within 30s after 'diagnose vpn tunnel list'$"):
+                session.run("diagnose vpn tunnel list")
+            assert time.monotonic() - session.deadline < 2 and not session.connected
+            session.deadline = None
+            assert "FW-RENAMED" not in session.run("diagnose vpn tunnel list") and session.logins == 3
+        finally:
+            session.close()

@@ -223,6 +223,39 @@ def redact_text(line: str, keep_ids: bool = False) -> str:
     return _HEX_RUN_RE.sub(lambda m: m.group(0) if _ID_BEFORE_RE.search(line, 0, m.start()) else REDACTED, line)
 
 
+# Key material and configured secrets in raw output, for mask_secrets (whole text, not per line).
+_MASK_RES = (
+    re.compile(r"(\bENC[ \t]+)[^\s<]\S*"),  # set psksecret ENC ..., set password ENC ...
+    re.compile(r"(\bkey=\d+[ \t]+)[0-9A-Fa-f]+"),  # diagnose vpn tunnel list
+    re.compile(r"(\b(?:key|SK_e[ir]|SK_a[ir]|SK_d|SK_p[ir])[ \t]*:[ \t]*)[0-9A-Fa-f][^\r\n]*"),  # ike gateway list
+    re.compile(r"(\b(?:enc|auth):[ \t]*\S+[ \t]+)[0-9A-Fa-f][0-9A-Fa-f\-]{7,}"),  # tunnel details
+    re.compile(r"(\b(?:key|auth|SK_[a-z]{1,2})[ \t]+\d+:)[0-9A-Fa-f]+"),  # IKE debug, category keys
+)
+_MASK_TRIGGER_RE = re.compile(r"ENC|key|SK_|enc:|auth")
+# `set <secret-name> VALUE` typed on the CLI (a command log line).
+_SECRET_SET_RE = re.compile(
+    r"(\bset[ \t]+(?:\S*(?:secret|passw(?:or)?d|passphrase|psk)\S*|(?:\S*-)?key)[ \t]+)\S.*$", re.IGNORECASE)
+
+
+def mask_secrets(text: str) -> str:
+    """Raw device output with key material and `ENC` blobs replaced by `<redacted>`.
+
+    For what must never reach a log (the persistent connection's message log): unlike
+    redact_text it keeps every SPI, cookie, counter and hex dump, so parsers read the masked
+    text exactly as the raw text, keys aside. Text with nothing key-like is returned as is.
+    """
+    if not text or not _MASK_TRIGGER_RE.search(text):
+        return text
+    for regex in _MASK_RES:
+        text = regex.sub(r"\g<1>" + REDACTED, text)
+    return text
+
+
+def mask_command(command: str) -> str:
+    """A typed command with the value of `set psksecret|password|...-key VALUE` hidden."""
+    return _SECRET_SET_RE.sub(r"\g<1>" + REDACTED, command) if "set" in command else command
+
+
 def redact_field(name: str, value: str) -> Optional[str]:
     """A free-form `name: value` pair: whole value hidden when the name says secret."""
     text = value.strip()

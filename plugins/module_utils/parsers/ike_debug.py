@@ -512,6 +512,13 @@ class IkeDebugStream(object):
             return "%s %s:%s" % (name, match.group(2), REDACTED)
 
         redacted = _KEY_RE.sub(hide, text)
+        # A mask can open a word boundary ("0key 1:ab" -> "<redacted>key 1:ab"): mask again
+        # until nothing key-like is left. Each pass removes a hex value, so this ends.
+        while True:
+            again = _KEY_RE.sub(hide, redacted)
+            if again == redacted:
+                break
+            redacted = again
         return (found or None), redacted
 
     # -- classification --------------------------------------------------------------

@@ -27,6 +27,7 @@ from fortisim.model import (
     LabEnd,
     Phase1,
     Phase2,
+    SessionFault,
     StaticTunnelSpec,
 )
 from fortisim.negotiate import derive
@@ -257,7 +258,7 @@ def _device(data: Any, index: int, defaults: _Map) -> Device:
     m = _Map(data, f"devices[{index}]", {
         "hostname", "model", "version", "serial", "vdom_mode", "vdoms", "console_output",
         "username", "password", "admins", "disclaimer", "latency_ms", "negotiation_ms", "ha_mode",
-        "interfaces", "sniffer_period_ms"})
+        "interfaces", "sniffer_period_ms", "session_faults"})
     hostname = m.str("hostname")
     if not _HOSTNAME_RE.match(hostname):
         raise LabError(f"{m.at('hostname')}: {hostname!r} is not a valid hostname (1-35 of A-Z a-z 0-9 _ . -)")
@@ -291,6 +292,11 @@ def _device(data: Any, index: int, defaults: _Map) -> Device:
     names = [a.username for a in admins]
     if len(set(names)) != len(names):
         raise LabError(f"{m.at('admins')}: duplicate username")
+    faults = _session_faults(m)
+    disclaimer = m.str("disclaimer", None)
+    for fault in faults:
+        if fault.kind == "disclaimer":
+            disclaimer = fault.text or disclaimer or "This system is for authorised use only."
     return Device(
         hostname=hostname,
         model=model,
@@ -301,13 +307,69 @@ def _device(data: Any, index: int, defaults: _Map) -> Device:
         console_output=m.choice("console_output", ("standard", "more"),
                                 defaults.raw("console_output", "standard")),
         admins=admins,
-        disclaimer=m.str("disclaimer", None),
+        disclaimer=disclaimer,
+        session_faults=faults,
         latency_ms=m.int("latency_ms", defaults.raw("latency_ms", 0), 0, 60000),
         negotiation_ms=m.int("negotiation_ms", defaults.int("negotiation_ms", 0, 0, 60000), 0, 60000),
         sniffer_period_ms=m.int("sniffer_period_ms", defaults.int("sniffer_period_ms", 1000, 10, 60000), 10, 60000),
         ha_mode=m.choice("ha_mode", ("standalone", "a-p", "a-a"), defaults.raw("ha_mode", "standalone")),
         interfaces=_interfaces(m, index),
     )
+
+
+# Keys each session fault kind takes beside ``kind`` (see the README, "Session faults").
+_FAULT_KEYS: dict[str, set[str]] = {
+    "drop": {"command", "times", "after_bytes"},
+    "stall": {"command", "times", "after_bytes"},
+    "slow": {"command", "times", "delay_ms", "chunk_bytes"},
+    "garbage": {"command", "times"},
+    "huge": {"command", "times", "size_bytes"},
+    "paging": {"command", "times"},
+    "prompt_change": {"command", "times", "hostname"},
+    "cli_error": {"command", "times", "code"},
+    "auth_failure": {"times"},
+    "host_key_change": set(),
+    "disclaimer": {"text"},
+}
+
+
+def _session_faults(m: _Map) -> list[SessionFault]:
+    raw = m.raw("session_faults", [])
+    if not isinstance(raw, list):
+        raise LabError(f"{m.at('session_faults')}: expected a list of faults like "
+                       f"{{kind: drop, command: 'tunnel list'}}, got {_kind(raw)}")
+    out = []
+    for i, entry in enumerate(raw):
+        path = f"{m.at('session_faults')}[{i}]"
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        if kind not in _FAULT_KEYS:
+            if not isinstance(entry, dict):
+                raise LabError(f"{path}: expected a mapping, got {_kind(entry)}")
+            raise LabError(f"{path}.kind: {kind!r} is not one of {', '.join(_FAULT_KEYS)}")
+        fm = _Map(entry, f"{path}({kind})", {"kind"} | _FAULT_KEYS[kind])
+        fault = SessionFault(kind=kind, times=fm.int("times", 1, 0, 10**6))
+        command = fm.str("command", None)
+        if command is not None:
+            try:
+                re.compile(command)
+            except re.error as exc:
+                raise LabError(f"{fm.at('command')}: {command!r} is not a valid regular expression: {exc}") from None
+        fault.command = command
+        fault.after_bytes = fm.int("after_bytes", None, 0, 10**9)
+        fault.delay_ms = fm.int("delay_ms", fault.delay_ms, 1, 60000)
+        fault.chunk_bytes = fm.int("chunk_bytes", fault.chunk_bytes, 1, 1 << 20)
+        fault.size_bytes = fm.int("size_bytes", fault.size_bytes, 1, 100_000_000)
+        code = fm.raw("code", fault.code)
+        if isinstance(code, bool) or not isinstance(code, int) or code >= 0:
+            raise LabError(f"{fm.at('code')}: expected a negative return code like -61, got {code!r}")
+        fault.code = code
+        hostname = fm.str("hostname", None)
+        if hostname is not None and not _HOSTNAME_RE.match(hostname):
+            raise LabError(f"{fm.at('hostname')}: {hostname!r} is not a valid hostname (1-35 of A-Z a-z 0-9 _ . -)")
+        fault.hostname = hostname
+        fault.text = fm.str("text", None)
+        out.append(fault)
+    return out
 
 
 # -- tunnel ends --------------------------------------------------------------

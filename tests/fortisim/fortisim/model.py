@@ -255,6 +255,33 @@ class PingHost:
     latency_ms: int = 0
 
 
+# Session faults (lab key ``session_faults``): what a flaky network or a struggling device does
+# to an SSH CLI session. Command faults fire on a command line matching ``command``; login
+# faults act on the SSH login itself. See fortisim/sessionfaults.py and the README.
+COMMAND_FAULTS: tuple[str, ...] = ("drop", "stall", "slow", "garbage", "huge", "paging", "prompt_change", "cli_error")
+LOGIN_FAULTS: tuple[str, ...] = ("auth_failure", "host_key_change", "disclaimer")
+SESSION_FAULTS: tuple[str, ...] = COMMAND_FAULTS + LOGIN_FAULTS
+
+
+@dataclass
+class SessionFault:
+    kind: str
+    command: Optional[str] = None  # regex searched in the command line; None: any command
+    times: int = 1  # how many times it fires before it heals; 0: never heals
+    after_bytes: Optional[int] = None  # drop/stall: output bytes sent first (None: drop 0, stall all)
+    delay_ms: int = 200  # slow: pause between chunks
+    chunk_bytes: int = 64  # slow: bytes per chunk
+    size_bytes: int = 1_000_000  # huge: extra output
+    code: int = -61  # cli_error: the return code
+    hostname: Optional[str] = None  # prompt_change: the new hostname in the prompt
+    text: Optional[str] = None  # disclaimer: the banner
+    fired: int = 0  # how often it has fired so far
+
+    @property
+    def exhausted(self) -> bool:
+        return self.times != 0 and self.fired >= self.times
+
+
 @dataclass
 class Device:
     hostname: str
@@ -275,6 +302,10 @@ class Device:
     hosts: dict[str, PingHost] = field(default_factory=dict, repr=False)
     sniffer_period_ms: int = 1000  # how often a running sniffer prints a burst of packets
     debug: DeviceDebug = field(default_factory=DeviceDebug, repr=False)  # device-wide debug switches
+    # Injected session faults (lab key ``session_faults``; fortisim/sessionfaults.py). Their
+    # ``left`` counters belong to the device: every session of it uses them up.
+    session_faults: list["SessionFault"] = field(default_factory=list, repr=False)
+    prompt_name: Optional[str] = None  # set by a prompt_change fault: the prompt's new hostname
 
     @property
     def multi_vdom(self) -> bool:

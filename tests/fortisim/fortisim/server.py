@@ -8,6 +8,7 @@ from typing import Awaitable, Callable, Optional
 
 import asyncssh
 
+from fortisim import sessionfaults
 from fortisim.clock import Clock
 from fortisim.model import Admin, Device
 from fortisim.shell import Shell
@@ -67,6 +68,8 @@ class DeviceSSHServer(asyncssh.SSHServer):
 
     def validate_password(self, username: str, password: str) -> bool:
         admin = self.device.authenticate(username, password)
+        if admin is not None and sessionfaults.take_login(self.device, "auth_failure"):
+            admin = None  # an auth_failure fault: the right password is refused (RADIUS down...)
         if admin is None:
             self.stats.bump(self.device.hostname, "failed_logins")
             return False
@@ -103,6 +106,10 @@ def _session_handler(device: Device, stats: StatsBook,
                 await shell.run_exec(process.command)
             else:
                 await shell.run()
+        except sessionfaults.SessionDropped:
+            # A drop fault: the link dies mid-output, no SSH disconnect, no exit status.
+            process.channel.get_connection().abort()
+            return
         except (BrokenPipeError, ConnectionError, asyncssh.Error):
             pass
         finally:
@@ -114,6 +121,9 @@ def _session_handler(device: Device, stats: StatsBook,
 
 async def start_device(device: Device, host: str, port: int, host_key: asyncssh.SSHKey,
                        stats: StatsBook, clock: Clock, sessions: Sessions) -> asyncssh.SSHAcceptor:
+    if sessionfaults.has(device, "host_key_change"):
+        # The box was replaced or reinstalled: it presents a key that known_hosts does not have.
+        host_key = asyncssh.generate_private_key("ssh-ed25519")
     return await asyncssh.create_server(
         lambda: DeviceSSHServer(device, stats, sessions),
         host,
@@ -125,6 +135,9 @@ async def start_device(device: Device, host: str, port: int, host_key: asyncssh.
         kex_algs=KEX_ALGS,
         server_version=SERVER_VERSION,
         encoding="utf-8",
+        # Raw non-UTF-8 bytes either way: a garbage fault writes them as surrogates, and a
+        # client's stray bytes never kill the session.
+        errors="surrogateescape",
         login_timeout=30,
         keepalive_interval=0,
         reuse_address=True,

@@ -12,7 +12,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Optional
 
-from fortisim import flow, ikedebug, netcfg, ops, render, sniffer
+from fortisim import flow, ikedebug, netcfg, ops, render, sessionfaults, sniffer
 from fortisim.clock import Clock
 from fortisim.commands import (
     MAIN_TREE,
@@ -122,7 +122,7 @@ class Shell:
     @property
     def prompt(self) -> str:
         label = f" ({self.ctx.label})" if self.ctx.label else ""
-        return f"{self.device.hostname}{label} # "
+        return f"{self.device.prompt_name or self.device.hostname}{label} # "
 
     def _root(self) -> Context:
         ctx = self.ctx
@@ -201,9 +201,18 @@ class Shell:
                     continue
                 self.stats.bump(self.device.hostname, "commands")
                 self.stats.log_command(self.device.hostname, line)
-                lines = self.execute(line)
+                fault = sessionfaults.take(self.device, line)
+                if fault is not None and fault.kind == "cli_error":
+                    lines = sessionfaults.cli_error_lines(fault, line)  # refused: it never ran
+                else:
+                    lines = self.execute(line)
                 await self._latency()
-                await self._emit(lines)
+                if fault is None or fault.kind == "cli_error":
+                    await self._emit(lines)
+                else:
+                    if fault.kind in ("drop", "stall"):
+                        self._foreground = None  # the session ends before a sniffer could start
+                    await sessionfaults.emit(fault, self.device, lines, self._write, self._emit, self._input.char)
                 await self._run_foreground()
         except EOFError:
             pass
@@ -269,8 +278,8 @@ class Shell:
                 self._write("".join(echo))
                 echo = []
 
-    async def _emit(self, lines: list[str]) -> None:
-        if self.device.console_output != "more" or len(lines) <= PAGE_LINES:
+    async def _emit(self, lines: list[str], paged: bool = False) -> None:
+        if (self.device.console_output != "more" and not paged) or len(lines) <= PAGE_LINES:
             self._write("".join(f"{text}\r\n" for text in lines))
             return
         shown = 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.ike_debug import (
@@ -335,6 +335,7 @@ def test_timestamps_of_findings() -> None:
      "key 16:ABCDEF0123456789", "negotiation failure", "Negotiate SA Error: ", "sent IKE msg (RETRANSMIT_SA_INIT): ",
      "1.2.3.4:500->5.6.7.8:500", "comes ", "FGT # ", "2025-01-01 00:00:00 ", "\x1b[0m", "\x08", "--More-- ", "ABCDEF"]),
     max_size=80).map("".join)), include_keys=st.booleans(), max_events=st.one_of(st.none(), st.integers(0, 5)))
+@example(text="ike key 0:0key 0:0", include_keys=False, max_events=None)  # a mask opening a word boundary
 def test_arbitrary_text_never_raises(text: str, include_keys: bool, max_events: Any) -> None:
     stream = IkeDebugStream(include_keys=include_keys, max_events=max_events)
     stream.feed(text[: len(text) // 2])
