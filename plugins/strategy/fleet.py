@@ -18,6 +18,12 @@ description:
     in each (collections have no bytecode cache), so without this every worker compiles the same
     plugins again. Loaded before the forks, the workers inherit them.
   - A plugin that fails to load here is skipped silently; the task that needs it reports the error.
+  - It starts the C(fortidiag.ipsec.fortios) persistent connection process by forking the worker
+    that needs it, instead of ansible-core's way of running C(ansible_connection_cli_stub.py) in a
+    new Python interpreter for every task and host. The process is the same (ansible-core's
+    C(ConnectionProcess) on the same control socket, one login per host for the play); only the
+    interpreter start, about half a CPU-second per host and task, is gone. netmiko is imported once,
+    before the forks. Other connection plugins keep ansible-core's own start.
 author: fortidiag maintainers (@fortidiag)
 notes:
   - "The collection's playbooks use it. Your own fleet playbooks can set C(strategy: fortidiag.ipsec.fleet)
