@@ -26,6 +26,9 @@ description:
     before the forks. Other connection plugins keep ansible-core's own start.
 author: fortidiag maintainers (@fortidiag)
 notes:
+  - "ansible-core 2.19 prints a deprecation warning for every strategy plugin outside C(ansible.builtin)
+    (no compatibility guarantee for third-party strategies, no removal version). The collection pins
+    ansible-core 2.19; a play with C(strategy: linear) runs the same tasks, only slower."
   - "The collection's playbooks use it. Your own fleet playbooks can set C(strategy: fortidiag.ipsec.fleet)
     on the play, or set C(ANSIBLE_STRATEGY=fortidiag.ipsec.fleet)."
 """

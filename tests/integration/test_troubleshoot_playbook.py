@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -87,3 +88,26 @@ def test_failed_host_is_in_the_report_and_fails_with_one_line(lab_factory: Any, 
     assert '"msg": "%s"' % status["FW-D"][1] in run.output
     tunnels_a = {t["name"]: t["state"] for t in report["hosts"]["FW-A"]["tunnels"]}
     assert tunnels_a == {"to-b": "up", "to-d": "down", "to-v": "up"}
+
+
+@pytest.mark.parametrize("extra_var, message, checked", [
+    # The troubleshooting options: before any host is checked.
+    ("fortidiag_stages_to_run=configuration,bogus", "value of troubleshoot_stages must be one or more of", False),
+    # The report options: after the checks, before anything is written.
+    ("report_set_stats=maybe", "report_set_stats", True),
+])
+def test_a_bad_option_stops_the_play_with_one_message(lab_factory: Any, tmp_path: Path, extra_var: str, message: str,
+                                                      checked: bool) -> None:
+    """Options are validated once per play (not once per host): one message and no report."""
+    lab = lab_factory("basic")
+    before = {h: s["logins"] for h, s in lab.stats().items()}
+    out = tmp_path / "report"
+    run = run_playbook(tmp_path, lab.inventory, "", playbook=PLAYBOOK,
+                       extra=["-e", "fortidiag_report_dir=%s" % out, "-e", extra_var])
+    assert run.rc == 2, run.output
+    assert "Validation of arguments failed" in run.output and message in run.output, run.output[-3000:]
+    assert len(re.findall(r"^fatal: ", run.output, re.M)) == 1, run.output[-3000:]  # once, not once per host
+    assert "Traceback" not in run.output
+    assert not (out / "report.json").exists()
+    if not checked:
+        assert {h: s["logins"] for h, s in lab.stats().items()} == before  # no host was touched
