@@ -17,7 +17,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 import pytest
 
@@ -178,8 +178,10 @@ def test_troubleshoot_precheck_and_command_at_vvv_leak_nothing(
     assert scanned >= 12
 
 
+# ansible-core's own connection start, and the fleet strategy's (the connection process forked from the worker).
+@pytest.mark.parametrize("strategy", [None, "fortidiag.ipsec.fleet"])
 def test_persistent_log_messages_are_masked(lab: Any, needles: Needles, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                            monkeypatch: pytest.MonkeyPatch, strategy: Optional[str]) -> None:
     """ANSIBLE_PERSISTENT_LOG_MESSAGES=1: ansible warns that it logs every RPC unredacted; the connection masks the
     password, keys and ENC blobs in the log while the module results (include_keys) keep them."""
     out = tmp_path / "out"
@@ -196,7 +198,7 @@ def test_persistent_log_messages_are_masked(lab: Any, needles: Needles, tmp_path
   no_log: true
   when: inventory_hostname == 'SEC-A'
 """
-    run = run_playbook(out, lab.inventory, tasks, hosts="SEC-A:SEC-C", extra=["-vvv"])
+    run = run_playbook(out, lab.inventory, tasks, hosts="SEC-A:SEC-C", extra=["-vvv"], strategy=strategy)
     assert run.rc == 0, run.output
     assert "Persistent connection logging is enabled" in run.stderr and "WILL NOT redact" in run.stderr
     # The results are untouched: keys are there because include_keys asked for them.

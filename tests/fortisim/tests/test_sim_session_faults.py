@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Any, Iterator
+from typing import Any, Iterator, Tuple
 
 import paramiko
 import pytest
@@ -167,6 +167,16 @@ def _shell_until(chan: Any, marker: bytes, timeout: float = 5.0) -> bytes:
     return data
 
 
+def _shell_command(sim: RunningLab, host: str, command: str) -> Tuple[Any, Any]:
+    """A new login with an interactive shell at HOST's prompt, COMMAND sent: (client, channel)."""
+    client = _client(sim, host)
+    chan = client.invoke_shell()
+    chan.settimeout(0.5)
+    _shell_until(chan, ("%s # " % host).encode())
+    chan.send(command + "\n")
+    return client, chan
+
+
 def test_auth_failure_refuses_the_right_password_then_heals(sim: RunningLab) -> None:
     for _attempt in range(2):
         with pytest.raises(paramiko.AuthenticationException):
@@ -188,30 +198,18 @@ def test_host_key_change_is_a_mismatch_with_known_hosts(sim: RunningLab) -> None
 
 
 def test_drop_closes_the_transport_mid_output(sim: RunningLab) -> None:
-    client = _client(sim, "DROP")
-    chan = client.invoke_shell()
-    chan.settimeout(0.5)
-    _shell_until(chan, b"DROP # ")
-    chan.send("get system status\n")
+    client, chan = _shell_command(sim, "DROP", "get system status")
     data = _shell_until(chan, b"never")
     assert data.startswith(b"get system status\r\n") and len(data) == len("get system status\r\n") + 25
     assert not client.get_transport().is_active() or chan.closed
     client.close()
-    client = _client(sim, "DROP")  # healed
-    chan = client.invoke_shell()
-    chan.settimeout(0.5)
-    _shell_until(chan, b"DROP # ")
-    chan.send("get system status\n")
+    client, chan = _shell_command(sim, "DROP", "get system status")  # healed
     assert b"Hostname: DROP" in _shell_until(chan, b"\r\nDROP # ")
     client.close()
 
 
 def test_garbage_reaches_the_client_as_raw_bytes(sim: RunningLab) -> None:
-    client = _client(sim, "NOISE")
-    chan = client.invoke_shell()
-    chan.settimeout(0.5)
-    _shell_until(chan, b"NOISE # ")
-    chan.send("get system status\n")
+    client, chan = _shell_command(sim, "NOISE", "get system status")
     data = _shell_until(chan, b"\r\nNOISE # ")
     client.close()
     assert b"\x00\x07\x1b[2J\x1b[0;1m\xff\xfe\x80\xc3\x1b[0m" in data
