@@ -49,9 +49,12 @@ def install() -> bool:
     try:
         from ansible.executor import task_executor
 
-        stub = _stub()
+        from ansible.plugins.loader import connection_loader
+
         current = task_executor.start_connection
-        getattr(stub, "ConnectionProcess")
+        # What _start() and _fork() use of ansible-core; all of it exists in 2.19 (the pinned version).
+        getattr(_stub(), "ConnectionProcess")
+        getattr(connection_loader.get("ssh", class_only=True), "_create_control_path")
     except (ImportError, AttributeError):
         return False  # another ansible-core: keep its own way
     if current is start_connection:
