@@ -175,6 +175,7 @@ EXAMPLES = r"""
 """
 
 import atexit
+import time
 from typing import Any, Dict, List, Optional, Union
 
 from ansible.errors import AnsibleConnectionFailure
@@ -188,6 +189,7 @@ from ansible_collections.fortidiag.ipsec.plugins.plugin_utils.session import (
     FortiOSSession,
     SessionError,
     SessionParams,
+    first_line,
 )
 
 # The RPC surface modules may call is run_commands, get_device_info, read_for, send_control,
@@ -240,7 +242,7 @@ class Connection(NetworkConnectionBase):
             raise AnsibleConnectionFailure(to_text(exc))
         except Exception as exc:  # ansible-connection's timeout alarm, or a library's own error
             self._session.abandon()
-            raise AnsibleConnectionFailure("%s: cannot log in: %s" % (params.label, _one_line(exc)))
+            raise AnsibleConnectionFailure("%s: cannot log in: %s" % (params.label, first_line(exc)))
         self._connected = True
         self.queue_message("vvvv", "fortios session open to %s" % params.label)
         return self
@@ -268,7 +270,7 @@ class Connection(NetworkConnectionBase):
         if session is not None:
             # Give up a second before ansible-connection's command timeout alarm: its message names
             # no host, and it would leave the CLI half-way through a command for the next task.
-            session.deadline = _monotonic() + max(1.0, float(self.get_option("persistent_command_timeout")) - 1.0)
+            session.deadline = time.monotonic() + max(1.0, float(self.get_option("persistent_command_timeout")) - 1.0)
         try:
             return func(*args, **kwargs)
         except FortiOSCLIError as exc:
@@ -280,7 +282,7 @@ class Connection(NetworkConnectionBase):
             if self._session is not None:
                 self._session.abandon()
             self._connected = False
-            raise AnsibleConnectionFailure("%s: %s" % (self._label(), _one_line(exc)))
+            raise AnsibleConnectionFailure("%s: %s" % (self._label(), first_line(exc)))
         finally:
             if session is not None:
                 session.deadline = None
@@ -336,14 +338,3 @@ class Connection(NetworkConnectionBase):
     def stop_debug(self) -> List[str]:
         """Switch off every debug switch, filter, trace and running sniffer; returns the commands sent."""
         return self._call(self._session.stop_debug)
-
-
-def _monotonic() -> float:
-    import time  # pylint: disable=import-outside-toplevel
-
-    return time.monotonic()
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__

@@ -163,14 +163,12 @@ def _fork(stub: Any, init_data: bytes, options: Dict[str, Any], socket_path: str
           playbook_pid: str, messages: List[Tuple[str, str]]) -> Dict[str, Any]:
     """Double-fork a detached ConnectionProcess; returns what its start() reported."""
     from ansible.module_utils.service import fork_process
-    from ansible.playbook.play_context import PlayContext
 
     original_path = os.getcwd()
     read_fd, write_fd = os.pipe()
     pid = fork_process()
     if pid == 0:
-        _serve(stub, write_fd, read_fd, init_data, options, socket_path, original_path, task_uuid, playbook_pid,
-               PlayContext)
+        _serve(stub, write_fd, read_fd, init_data, options, socket_path, original_path, task_uuid, playbook_pid)
     os.close(write_fd)
     with os.fdopen(read_fd, "r") as reader:
         data = reader.read()
@@ -189,13 +187,14 @@ def _fork(stub: Any, init_data: bytes, options: Dict[str, Any], socket_path: str
 
 
 def _serve(stub: Any, write_fd: int, read_fd: int, init_data: bytes, options: Dict[str, Any], socket_path: str,
-           original_path: str, task_uuid: str, playbook_pid: str, play_context_class: Any) -> None:
+           original_path: str, task_uuid: str, playbook_pid: str) -> None:
     """The detached connection process: never returns."""
     rc = 1
     try:
         os.close(read_fd)
         # Not a worker any more: display writes for itself (to the log), not through the results queue, and
         # the signals the worker forwarded to its group are the stub's defaults again.
+        from ansible.playbook.play_context import PlayContext
         from ansible.utils.display import Display
 
         Display()._final_q = None
@@ -204,7 +203,7 @@ def _serve(stub: Any, write_fd: int, read_fd: int, init_data: bytes, options: Di
         sys.stdout = io.StringIO()  # ConnectionProcess.start() reads what the plugin printed from here
         # Everything inherited from the controller stays shared with it: keep the collector off those pages.
         gc.freeze()
-        play_context = play_context_class()
+        play_context = PlayContext()
         play_context.deserialize(pickle.loads(init_data))
         process = stub.ConnectionProcess(os.fdopen(write_fd, "w"), play_context, socket_path, original_path,
                                          task_uuid, playbook_pid)

@@ -17,14 +17,14 @@ import logging
 import re
 from typing import Optional, Set
 
-from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.common import REDACTED, mask_secrets
+from ansible_collections.fortidiag.ipsec.plugins.module_utils.parsers.common import REDACTED, SECRET_SET_PREFIX, mask_secrets
 
 # "password": "..." (and friends) in a JSON request, escaped quotes included.
 _JSON_SECRET_RE = re.compile(
     r'("[^"]*(?:passw(?:or)?d|secret|passphrase|psk|token)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE)
 # `set psksecret VALUE` / `set password VALUE` inside a logged request (a JSON string).
 _SET_SECRET_RE = re.compile(
-    r"(\bset[ \t]+(?:\S*(?:secret|passw(?:or)?d|passphrase|psk)\S*|(?:\S*-)?key)[ \t]+)(?!ENC[ \t])(?!<redacted>)"
+    r"(" + SECRET_SET_PREFIX + r")(?!ENC[ \t])(?!<redacted>)"
     r"(\\\"(?:[^\"\\]|\\[^\"])*\\\"|(?:[^\"\\\s]|\\.)+)",
     re.IGNORECASE)
 

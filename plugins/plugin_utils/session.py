@@ -363,7 +363,7 @@ class FortiOSSession:
         except (NetmikoTimeoutException, paramiko.ssh_exception.SSHException) as exc:
             # netmiko wraps paramiko's reason (e.g. an unknown host key) in a generic message.
             cause = _root_cause(exc)
-            text = _first_line(cause)
+            text = first_line(cause)
             if not isinstance(cause, paramiko.ssh_exception.SSHException):
                 raise SessionError("%s: cannot connect: %s" % (self._label(), text))
             if "does not match" in text:
@@ -383,7 +383,7 @@ class FortiOSSession:
                         p.host, p.known_hosts_file or "~/.ssh/known_hosts"))
             raise SessionError("%s: SSH failure: %s" % (self._label(), text))
         except (OSError, EOFError, ValueError) as exc:
-            raise SessionError("%s: cannot connect: %s" % (self._label(), _first_line(exc) or type(exc).__name__))
+            raise SessionError("%s: cannot connect: %s" % (self._label(), first_line(exc) or type(exc).__name__))
 
     def _prepare(self) -> None:
         # netmiko's set_base_prompt already read the prompt: no extra round trip.
@@ -627,7 +627,8 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first non-blank line of an exception's message (its type name when it has none)."""
     text = str(exc).strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     # paramiko's NoValidConnectionsError reads "[Errno None] Unable to connect to port ...".

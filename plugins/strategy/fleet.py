@@ -49,9 +49,8 @@ _ACTIONS = (
     "ansible.builtin.debug",
     "ansible.builtin.fail",
     "ansible.builtin.set_stats",
-    "ansible.builtin.normal",
-    "ansible.builtin.copy",
-    "ansible.builtin.file",
+    "ansible.builtin.assert",
+    "ansible.builtin.normal",  # the collection's other modules
 )
 _CONNECTION = "fortidiag.ipsec.fortios"
 # Looking up one filter of a collection loads every filter file of that collection.

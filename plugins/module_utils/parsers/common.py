@@ -232,9 +232,10 @@ _MASK_RES = (
     re.compile(r"(\b(?:key|auth|SK_[a-z]{1,2})[ \t]+\d+:)[0-9A-Fa-f]+"),  # IKE debug, category keys
 )
 _MASK_TRIGGER_RE = re.compile(r"ENC|key|SK_|enc:|auth")
-# `set <secret-name> VALUE` typed on the CLI (a command log line).
-_SECRET_SET_RE = re.compile(
-    r"(\bset[ \t]+(?:\S*(?:secret|passw(?:or)?d|passphrase|psk)\S*|(?:\S*-)?key)[ \t]+)\S.*$", re.IGNORECASE)
+# `set <secret-name> ` typed on the CLI, up to the value: psksecret, password, passphrase, *-key...
+# (mask_command here, the persistent log filter in plugin_utils/log_filter.py).
+SECRET_SET_PREFIX = r"\bset[ \t]+(?:\S*(?:secret|passw(?:or)?d|passphrase|psk)\S*|(?:\S*-)?key)[ \t]+"
+_SECRET_SET_RE = re.compile(r"(" + SECRET_SET_PREFIX + r")\S.*$", re.IGNORECASE)
 
 
 def mask_secrets(text: str) -> str:
